@@ -1,0 +1,74 @@
+// The executor: a warm GPU device that runs WGSL kernels on byte buffers.
+//
+// One GPU thread owns the WebGPU device and drains a job queue; any number of threads may call
+// run()/submit() at once. Instance, adapter, device, pipelines and buffers persist across calls.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "kem/kernel_request.h"
+#include "kem/reflection.h"
+#include "kem/result.h"
+
+namespace kem {
+
+struct ExecutorOptions {
+  // Which adapter: "" picks the high-performance one; "cpu" forces the CPU (fallback) driver;
+  // "#N" picks the N-th adapter KEM can see; anything else is a substring of the adapter name.
+  // Overridden by the environment variable KEM_ADAPTER when that is set.
+  std::string adapter;
+  uint64_t max_output_bytes = 268435456;        // 256 MiB, as in the proof of concept
+  uint64_t max_input_bytes = 1ull << 30;        // 1 GiB
+  std::chrono::milliseconds default_timeout{30000};
+  size_t pipeline_cache_capacity = 256;         // compiled kernels kept warm (LRU)
+};
+
+// The output of a finished call, valid only during the completion callback (it may point into
+// mapped GPU memory, so a caller can build its own buffer from it without an extra copy).
+using OutputView = std::span<const uint8_t>;
+using Completion = std::function<void(Result<OutputView>)>;
+
+class Executor {
+ public:
+  // Creates the instance, adapter and device. Refuses Dawn's Null backend and adapters that
+  // cannot run compute.
+  static Result<std::unique_ptr<Executor>> create(ExecutorOptions options = {});
+  ~Executor();
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  // Runs one call and waits for it.
+  Result<std::vector<uint8_t>> run(const KernelRequest& request);
+
+  // Queues one call; `done` runs exactly once, on the executor's GPU thread or, for requests
+  // rejected before queueing, on the calling thread. It must not block for long.
+  void submit(const KernelRequest& request, Completion done);
+
+  // Compiles the kernel (through the pipeline cache) and returns its reflection, or the compile
+  // error with line:column.
+  Result<Reflection> check(std::string_view source, std::string_view entry = "main");
+
+  // Adapter description as a JSON object (name, vendor, device, driver, backend, limits...).
+  std::string adapter_info_json() const;
+
+  // Test hook: destroys the current device as a driver crash would. The next call gets a new one.
+  void simulate_device_loss();
+
+  struct Stats {
+    uint64_t calls = 0, errors = 0, pipeline_hits = 0, pipeline_misses = 0, device_losses = 0;
+  };
+  Stats stats() const;
+
+ private:
+  struct Impl;
+  explicit Executor(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kem

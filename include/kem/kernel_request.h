@@ -1,0 +1,29 @@
+// One call of a kernel: the WGSL source, the input bytes and how to shape the output and dispatch.
+// See docs/kernel-contract.md for the contract these fields implement.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace kem {
+
+struct KernelRequest {
+  // Views, not copies: what they point to must stay valid until the call completes
+  // (Executor::run returns after completion; for Executor::submit, until the callback ran).
+  std::string_view source;                // WGSL
+  std::span<const uint8_t> input;         // bound at @binding(0), zero-padded to 4 bytes
+  std::span<const uint8_t> params;        // bound at @binding(2) when non-empty; multiple of 4
+
+  std::string entry = "main";
+  uint64_t output_size_hint = 1;          // output bytes = input.size() * hint ...
+  std::optional<uint64_t> output_size;    // ... unless given exactly here
+  std::optional<std::array<uint32_t, 3>> workgroups;  // explicit dispatch; otherwise derived
+  std::optional<std::chrono::milliseconds> timeout;   // otherwise the executor's default
+};
+
+}  // namespace kem
