@@ -1,2 +1,0 @@
-// Replaced by the kernel store implementation.
-namespace kem::store_detail { int placeholder = 0; }

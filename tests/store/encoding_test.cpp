@@ -1,0 +1,68 @@
+// base64url, UTF-8 and Avro tag encodings against published vectors (RFC 4648 §10, RFC 3629).
+#include <gtest/gtest.h>
+
+#include "avro_tags.h"
+#include "base64url.h"
+#include "utf8.h"
+
+namespace kem::store {
+namespace {
+
+TEST(Base64Url, Rfc4648Vectors) {
+  const std::pair<const char*, const char*> vectors[] = {
+      {"", ""}, {"f", "Zg"}, {"fo", "Zm8"}, {"foo", "Zm9v"}, {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"}};
+  for (const auto& [plain, encoded] : vectors) {
+    EXPECT_EQ(base64url_encode(plain), encoded);
+    auto decoded = base64url_decode(encoded);
+    ASSERT_TRUE(decoded.ok()) << encoded;
+    EXPECT_EQ(*decoded, plain);
+  }
+}
+
+TEST(Base64Url, UsesTheUrlAlphabet) {
+  EXPECT_EQ(base64url_encode(std::string("\xfb\xff\xbf", 3)), "-_-_");
+  EXPECT_EQ(base64url_decode("-_-_").value(), std::string("\xfb\xff\xbf", 3));
+}
+
+TEST(Base64Url, RejectsOtherCharactersAndImpossibleLengths) {
+  auto plus = base64url_decode("ab+d");
+  ASSERT_FALSE(plus.ok());
+  EXPECT_EQ(plus.error().message, "invalid base64url character at position 2");
+  EXPECT_FALSE(base64url_decode("Zg==").ok());
+  auto length = base64url_decode("abcde");
+  ASSERT_FALSE(length.ok());
+  EXPECT_EQ(length.error().code, ErrorCode::invalid_argument);
+}
+
+TEST(Utf8, AcceptsValidText) {
+  EXPECT_EQ(first_invalid_utf8("fn main() {} // \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), std::nullopt);
+  EXPECT_EQ(first_invalid_utf8(""), std::nullopt);
+}
+
+TEST(Utf8, FindsTheFirstBadByte) {
+  EXPECT_EQ(first_invalid_utf8("ab\xff"), 2u);
+  EXPECT_EQ(first_invalid_utf8("a\xc0\xaf"), 1u);          // overlong "/"
+  EXPECT_EQ(first_invalid_utf8("a\xed\xa0\x80"), 1u);      // surrogate U+D800
+  EXPECT_EQ(first_invalid_utf8("\xf4\x90\x80\x80"), 0u);   // U+110000
+  EXPECT_EQ(first_invalid_utf8("abc\xe2\x82"), 3u);        // truncated
+}
+
+TEST(AvroTags, RoundTripsAndMatchesTheKnownEncoding) {
+  const Tags tags = {{"App-Name", "ArDrive-Web"}};
+  // count 1 (zig-zag 2), len 8 (16 = 0x10), "App-Name", len 11 (22 = 0x16), value, terminator.
+  const Bytes expected = std::string("\x02\x10" "App-Name" "\x16" "ArDrive-Web" "\x00", 23);
+  EXPECT_EQ(encode_avro_tags(tags), expected);
+  auto decoded = decode_avro_tags(expected);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(*decoded, tags);
+}
+
+TEST(AvroTags, RejectsTrailingAndTruncatedBytes) {
+  EXPECT_FALSE(decode_avro_tags(std::string("\x02\x10" "App-Name", 10)).ok());
+  auto trailing = decode_avro_tags(std::string("\x00\x00", 2));
+  ASSERT_FALSE(trailing.ok());
+  EXPECT_EQ(trailing.error().message, "malformed Avro tags: 1 bytes after the array");
+}
+
+}  // namespace
+}  // namespace kem::store
