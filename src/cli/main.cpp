@@ -1,1 +1,23 @@
-int main() { return 0; }
+// kem: run and check WGSL kernels, and inspect the GPU, from the command line.
+#include <iostream>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  int exit_status = kem::cli::kExitOk;
+  CLI::App app{"kem - the kernel execution machine: runs WGSL compute kernels on the GPU"};
+  app.require_subcommand(1);
+  kem::cli::add_run_command(app, exit_status);
+  kem::cli::add_check_command(app, exit_status);
+  kem::cli::add_info_command(app, exit_status);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kem::cli::kExitOk : kem::cli::kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "kem: internal: " << e.what() << "\n";
+    return kem::cli::kExitFailure;
+  }
+  return exit_status;
+}

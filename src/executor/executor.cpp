@@ -1,1 +1,200 @@
-// placeholder
+#include "kem/executor.h"
+
+#include <condition_variable>
+#include <cstdlib>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "executor/adapter_info.h"
+#include "executor/gpu_session.h"
+#include "webgpu/instance.h"
+
+namespace kem {
+
+using executor::GpuSession;
+using gpu::Clock;
+
+struct Executor::Impl {
+  ExecutorOptions options;
+  std::shared_ptr<gpu::Instance> instance;
+  gpu::Adapter adapter;
+  std::string info_json;
+  std::unique_ptr<GpuSession> session;  // GPU thread only
+
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::deque<std::function<void()>> jobs;
+  bool stopping = false;
+  std::thread gpu_thread;
+
+  std::atomic<uint64_t> calls{0}, errors{0}, device_losses{0};
+  std::atomic<uint64_t> pipeline_hits{0}, pipeline_misses{0};
+
+  void post(std::function<void()> job) {
+    {
+      std::lock_guard lock(mutex);
+      jobs.push_back(std::move(job));
+    }
+    wake.notify_one();
+  }
+
+  void loop() {
+    for (;;) {
+      std::function<void()> job;
+      {
+        std::unique_lock lock(mutex);
+        wake.wait(lock, [&] { return stopping || !jobs.empty(); });
+        if (jobs.empty()) return;  // stopping, and everything queued has run
+        job = std::move(jobs.front());
+        jobs.pop_front();
+      }
+      job();
+    }
+  }
+
+  // A usable session, replacing one that was lost or abandoned.
+  Result<GpuSession*> ready_session() {
+    if (session && session->healthy()) return session.get();
+    if (session) {
+      ++device_losses;
+      retire(std::move(session));
+    }
+    auto fresh = GpuSession::create(*instance, adapter, options);
+    if (!fresh) return fresh.take_error();
+    session = std::move(fresh).value();
+    return session.get();
+  }
+
+  // An abandoned device may still be running a kernel; destroying it can block until the driver
+  // lets go, so that happens on a thread of its own, never on the GPU thread.
+  void retire(std::unique_ptr<GpuSession> old) {
+    std::thread([old = std::move(old), keep = instance]() mutable {
+      old->device().destroy();
+      old.reset();
+    }).detach();
+  }
+
+  void execute(const KernelRequest& request, Clock::time_point deadline, const Completion& done) {
+    ++calls;
+    auto fail = [&](Error e) {
+      ++errors;
+      done(std::move(e));
+    };
+    if (Clock::now() >= deadline) return fail(make_error(ErrorCode::timeout, "the call waited in the queue past its deadline"));
+    auto s = ready_session();
+    if (!s) return fail(s.take_error());
+    GpuSession& gpu = **s;
+    uint64_t hits = gpu.pipeline_hits, misses = gpu.pipeline_misses;
+    bool delivered = false;
+    Status status = gpu.run(request, deadline, [&](OutputView out) {
+      delivered = true;
+      done(out);
+    });
+    pipeline_hits += gpu.pipeline_hits - hits;
+    pipeline_misses += gpu.pipeline_misses - misses;
+    if (!status && !delivered) fail(status.take_error());
+  }
+};
+
+Executor::Executor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Executor::~Executor() {
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->stopping = true;
+  }
+  impl_->wake.notify_all();
+  if (impl_->gpu_thread.joinable()) impl_->gpu_thread.join();
+}
+
+Result<std::unique_ptr<Executor>> Executor::create(ExecutorOptions options) {
+  try {
+    if (const char* env = std::getenv("KEM_ADAPTER"); env && *env) options.adapter = env;
+    auto impl = std::make_unique<Impl>();
+    impl->options = std::move(options);
+    auto instance = gpu::Instance::create();
+    if (!instance) return instance.take_error();
+    impl->instance = std::move(instance).value();
+    auto adapter = impl->instance->request_adapter(impl->options.adapter);
+    if (!adapter) return adapter.take_error();
+    impl->adapter = std::move(adapter).value();
+    impl->info_json = executor::adapter_info_json(impl->adapter);
+    auto session = GpuSession::create(*impl->instance, impl->adapter, impl->options);
+    if (!session) return session.take_error();
+    impl->session = std::move(session).value();
+    Impl* raw = impl.get();
+    impl->gpu_thread = std::thread([raw] { raw->loop(); });
+    return std::unique_ptr<Executor>(new Executor(std::move(impl)));
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::internal, std::string("executor creation failed: ") + e.what());
+  }
+}
+
+void Executor::submit(const KernelRequest& request, Completion done) {
+  try {
+    auto timeout = request.timeout.value_or(impl_->options.default_timeout);
+    if (timeout.count() <= 0) return done(make_error(ErrorCode::invalid_argument, "timeout must be positive"));
+    auto deadline = Clock::now() + timeout;
+    impl_->post([this, request, deadline, done = std::move(done)] {
+      try {
+        impl_->execute(request, deadline, done);
+      } catch (const std::exception& e) {
+        done(make_error(ErrorCode::internal, std::string("executor failure: ") + e.what()));
+      }
+    });
+  } catch (const std::exception& e) {
+    done(make_error(ErrorCode::internal, std::string("could not queue the call: ") + e.what()));
+  }
+}
+
+Result<std::vector<uint8_t>> Executor::run(const KernelRequest& request) {
+  std::promise<Result<std::vector<uint8_t>>> promise;
+  auto future = promise.get_future();
+  submit(request, [&promise](Result<OutputView> out) {
+    if (out) promise.set_value(std::vector<uint8_t>(out->begin(), out->end()));
+    else promise.set_value(out.take_error());
+  });
+  return future.get();
+}
+
+Result<Reflection> Executor::check(std::string_view source, std::string_view entry) {
+  std::promise<Result<Reflection>> promise;
+  auto future = promise.get_future();
+  impl_->post([&] {
+    try {
+      auto s = impl_->ready_session();
+      if (!s) return promise.set_value(s.take_error());
+      auto k = (*s)->kernel(source, entry);
+      if (!k) return promise.set_value(k.take_error());
+      promise.set_value((*k)->reflection);
+    } catch (const std::exception& e) {
+      promise.set_value(make_error(ErrorCode::internal, e.what()));
+    }
+  });
+  return future.get();
+}
+
+std::string Executor::adapter_info_json() const { return impl_->info_json; }
+
+void Executor::simulate_device_loss() {
+  std::promise<void> done;
+  impl_->post([&] {
+    if (impl_->session) impl_->session->device().destroy();
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
+Executor::Stats Executor::stats() const {
+  Stats s;
+  s.calls = impl_->calls;
+  s.errors = impl_->errors;
+  s.pipeline_hits = impl_->pipeline_hits;
+  s.pipeline_misses = impl_->pipeline_misses;
+  s.device_losses = impl_->device_losses;
+  return s;
+}
+
+}  // namespace kem

@@ -1,0 +1,12 @@
+// Doubles every 32-bit little-endian integer of the input (wrapping on overflow).
+// kem run kernels/double-integer.wgsl --hint 1: output has the input's length.
+@group(0) @binding(0) var<storage, read> input: array<u32>;
+@group(0) @binding(1) var<storage, read_write> output: array<u32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) id: vec3<u32>) {
+  let i = id.x;
+  if (i < arrayLength(&input) && i < arrayLength(&output)) {
+    output[i] = input[i] * 2u;
+  }
+}

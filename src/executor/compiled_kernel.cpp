@@ -1,0 +1,66 @@
+#include "executor/compiled_kernel.h"
+
+#include <string>
+
+namespace kem::executor {
+namespace {
+
+Error contract_error(const ResourceBinding& b, const std::string& why) {
+  return make_error(ErrorCode::compile_error,
+                    std::to_string(b.line) + ":" + std::to_string(b.column) + ": '" + b.name + "' (@group(" +
+                        std::to_string(b.group) + ") @binding(" + std::to_string(b.binding) + ")) " + why +
+                        " (see docs/kernel-contract.md)");
+}
+
+}  // namespace
+
+Result<CompiledKernel> compile_kernel(gpu::Device& device, std::string_view source, std::string_view entry) {
+  // Dawn's messages are the authority on syntax and types, so compile first.
+  auto module = device.compile(source);
+  if (!module) return module.take_error();
+  auto reflection = reflect_wgsl(source);
+  if (!reflection) return reflection.take_error();
+
+  CompiledKernel kernel;
+  kernel.reflection = std::move(reflection).value();
+  const EntryPoint* ep = kernel.reflection.find_entry(entry);
+  if (!ep) {
+    std::string names;
+    for (const auto& e : kernel.reflection.entry_points) names += (names.empty() ? "" : ", ") + e.name;
+    return make_error(ErrorCode::compile_error,
+                      "no @compute entry point named '" + std::string(entry) + "'" +
+                          (names.empty() ? std::string(" (the kernel has none)") : "; it has: " + names));
+  }
+  kernel.workgroup_size = ep->workgroup_size;
+
+  std::vector<gpu::LayoutSlot> slots;
+  for (const auto& b : kernel.reflection.bindings) {
+    if (b.group != 0) return contract_error(b, "is outside group 0, the only group KEM binds");
+    switch (b.binding) {
+      case kInputBinding:
+      case kOutputBinding:
+        if (b.address_space != AddressSpace::storage) return contract_error(b, "must be a var<storage>");
+        slots.push_back({b.binding, b.access == AccessMode::read ? gpu::BindingKind::read_only_storage
+                                                                 : gpu::BindingKind::storage});
+        (b.binding == kInputBinding ? kernel.declares_input : kernel.declares_output) = true;
+        break;
+      case kParamsBinding:
+        if (b.address_space != AddressSpace::uniform) return contract_error(b, "must be a var<uniform>");
+        slots.push_back({b.binding, gpu::BindingKind::uniform});
+        kernel.declares_params = true;
+        break;
+      default:
+        return contract_error(b, "is not one of the contract's bindings 0 (input), 1 (output), 2 (params)");
+    }
+  }
+
+  auto layout = device.create_bind_group_layout(slots);
+  if (!layout) return layout.take_error();
+  kernel.layout = std::move(layout).value();
+  auto pipeline = device.create_pipeline(module->get(), kernel.layout.get(), entry);
+  if (!pipeline) return pipeline.take_error();
+  kernel.pipeline = std::move(pipeline).value();
+  return kernel;
+}
+
+}  // namespace kem::executor

@@ -1,0 +1,31 @@
+// A kernel compiled for one device: its reflection, bind-group layout and pipeline.
+#pragma once
+
+#include <array>
+#include <string>
+#include <string_view>
+
+#include "kem/reflection.h"
+#include "kem/result.h"
+#include "webgpu/device.h"
+
+namespace kem::executor {
+
+// The kernel contract's bindings (docs/kernel-contract.md).
+constexpr uint32_t kInputBinding = 0;
+constexpr uint32_t kOutputBinding = 1;
+constexpr uint32_t kParamsBinding = 2;
+
+struct CompiledKernel {
+  Reflection reflection;
+  std::array<uint32_t, 3> workgroup_size{1, 1, 1};
+  bool declares_input = false, declares_output = false, declares_params = false;
+  gpu::BindGroupLayoutHandle layout;
+  gpu::ComputePipelineHandle pipeline;
+};
+
+// Reflects, checks the contract, and compiles on `device`. Errors are compile_error with
+// line:column where the source is at fault.
+Result<CompiledKernel> compile_kernel(gpu::Device& device, std::string_view source, std::string_view entry);
+
+}  // namespace kem::executor
