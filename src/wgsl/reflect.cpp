@@ -1,1 +1,187 @@
-// placeholder
+// reflect_wgsl: resource bindings and compute entry points, read from the parsed module.
+#include <new>
+
+#include "const_eval.h"
+#include "kem/reflection.h"
+#include "lexer.h"
+#include "parser.h"
+
+namespace kem {
+
+std::string_view to_string(AddressSpace space) {
+  switch (space) {
+    case AddressSpace::storage: return "storage";
+    case AddressSpace::uniform: return "uniform";
+    case AddressSpace::handle: return "handle";
+  }
+  return "storage";
+}
+
+std::string_view to_string(AccessMode access) {
+  switch (access) {
+    case AccessMode::read: return "read";
+    case AccessMode::write: return "write";
+    case AccessMode::read_write: return "read_write";
+  }
+  return "read";
+}
+
+namespace {
+
+using wgsl::Attribute;
+using wgsl::ConstEvaluator;
+using wgsl::Expr;
+using wgsl::SourcePos;
+
+Error error_at(SourcePos pos, const std::string& message) {
+  return make_error(ErrorCode::compile_error, wgsl::format_diagnostic(pos, message));
+}
+
+const Attribute* find_attribute(const std::vector<Attribute>& attrs, std::string_view name) {
+  for (const Attribute& a : attrs)
+    if (a.name == name) return &a;
+  return nullptr;
+}
+
+std::optional<AccessMode> access_from_word(std::string_view word) {
+  if (word == "read") return AccessMode::read;
+  if (word == "write") return AccessMode::write;
+  if (word == "read_write") return AccessMode::read_write;
+  return std::nullopt;
+}
+
+// The single argument of @group / @binding as a non-negative integer.
+Result<uint32_t> index_argument(ConstEvaluator& eval, const Attribute& a) {
+  if (a.args.size() != 1)
+    return error_at(a.pos, "@" + a.name + " takes exactly one argument");
+  Result<wgsl::IntValue> v = eval.evaluate(*a.args[0]);
+  if (!v) return v.take_error();
+  if (v->value < 0 || v->value > static_cast<int64_t>(UINT32_MAX))
+    return error_at(a.args[0]->pos, "@" + a.name + " must be a non-negative integer, found " +
+                                        std::to_string(v->value));
+  return static_cast<uint32_t>(v->value);
+}
+
+Result<ResourceBinding> reflect_binding(std::string_view source, ConstEvaluator& eval,
+                                        const wgsl::VarDecl& var, const Attribute* group,
+                                        const Attribute* binding) {
+  ResourceBinding rb;
+  rb.name = var.name;
+  rb.line = var.name_pos.line;
+  rb.column = var.name_pos.column;
+  if (!group || !binding)
+    return error_at(var.name_pos, "resource variable '" + var.name +
+                                      "' needs both @group and @binding");
+  Result<uint32_t> g = index_argument(eval, *group);
+  if (!g) return g.take_error();
+  Result<uint32_t> b = index_argument(eval, *binding);
+  if (!b) return b.take_error();
+  rb.group = *g;
+  rb.binding = *b;
+  if (!var.type) return error_at(var.name_pos, "resource variable '" + var.name + "' needs a type");
+  rb.type = std::string(source.substr(var.type->pos.offset, var.type->end - var.type->pos.offset));
+
+  if (var.var_template.empty()) {
+    // Textures and samplers live in the handle address space. A storage texture carries its
+    // access mode as its last template argument (texture_storage_2d<rgba8unorm, write>).
+    rb.address_space = AddressSpace::handle;
+    rb.access = AccessMode::read;
+    if (var.type->text.starts_with("texture_storage") && var.type->template_args.size() == 2) {
+      if (auto mode = access_from_word(var.type->template_args[1]->text)) rb.access = *mode;
+    }
+    return rb;
+  }
+  const Expr& space = *var.var_template[0];
+  if (space.text == "storage") {
+    rb.address_space = AddressSpace::storage;
+    rb.access = AccessMode::read;  // WGSL's default for storage
+    if (var.var_template.size() > 1) {
+      const Expr& mode = *var.var_template[1];
+      std::optional<AccessMode> access = access_from_word(mode.text);
+      if (!access || mode.kind != wgsl::ExprKind::identifier)
+        return error_at(mode.pos, "expected access mode read or read_write, found '" +
+                                      std::string(source.substr(mode.pos.offset,
+                                                                mode.end - mode.pos.offset)) +
+                                      "'");
+      rb.access = *access;
+    }
+  } else if (space.text == "uniform") {
+    rb.address_space = AddressSpace::uniform;
+    rb.access = AccessMode::read;
+    if (var.var_template.size() > 1)
+      return error_at(var.var_template[1]->pos, "a uniform variable takes no access mode");
+  } else {
+    return error_at(space.pos, "resource variable '" + var.name +
+                                   "' must be in the storage or uniform address space, found '" +
+                                   space.text + "'");
+  }
+  return rb;
+}
+
+Result<EntryPoint> reflect_entry(ConstEvaluator& eval, const wgsl::Function& f) {
+  EntryPoint ep;
+  ep.name = f.name;
+  ep.line = f.name_pos.line;
+  ep.column = f.name_pos.column;
+  const Attribute* size = find_attribute(f.attributes, "workgroup_size");
+  if (!size)
+    return error_at(f.name_pos, "compute entry point '" + f.name + "' needs @workgroup_size");
+  if (size->args.empty() || size->args.size() > 3)
+    return error_at(size->pos, "@workgroup_size takes one to three arguments");
+  static constexpr const char* kAxis[] = {"x", "y", "z"};
+  for (size_t i = 0; i < size->args.size(); ++i) {
+    const Expr& arg = *size->args[i];
+    Result<wgsl::IntValue> v = eval.evaluate(arg);
+    if (!v) return v.take_error();
+    if (v->value <= 0 || v->value > static_cast<int64_t>(UINT32_MAX))
+      return error_at(arg.pos, std::string("workgroup size ") + kAxis[i] +
+                                   " must be a positive integer, found " +
+                                   std::to_string(v->value));
+    ep.workgroup_size[i] = static_cast<uint32_t>(v->value);
+  }
+  return ep;
+}
+
+Result<Reflection> reflect_module(std::string_view source, const wgsl::Module& module) {
+  Reflection out;
+  ConstEvaluator eval(module);
+  for (const wgsl::VarDecl& var : module.globals) {
+    if (var.keyword != "var") continue;
+    const Attribute* group = find_attribute(var.attributes, "group");
+    const Attribute* binding = find_attribute(var.attributes, "binding");
+    const bool resource_space =
+        !var.var_template.empty() &&
+        (var.var_template[0]->text == "storage" || var.var_template[0]->text == "uniform");
+    if (!group && !binding && !resource_space) {
+      if (var.var_template.empty() && var.type &&
+          (var.type->text.starts_with("texture") || var.type->text.starts_with("sampler")))
+        return error_at(var.name_pos, "resource variable '" + var.name +
+                                          "' needs both @group and @binding");
+      continue;  // private / workgroup variables
+    }
+    Result<ResourceBinding> rb = reflect_binding(source, eval, var, group, binding);
+    if (!rb) return rb.take_error();
+    out.bindings.push_back(std::move(*rb));
+  }
+  for (const wgsl::Function& f : module.functions) {
+    if (!find_attribute(f.attributes, "compute")) continue;
+    Result<EntryPoint> ep = reflect_entry(eval, f);
+    if (!ep) return ep.take_error();
+    out.entry_points.push_back(std::move(*ep));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Reflection> reflect_wgsl(std::string_view source) {
+  try {
+    Result<wgsl::Module> module = wgsl::parse_wgsl(source);
+    if (!module) return module.take_error();
+    return reflect_module(source, *module);
+  } catch (const std::bad_alloc&) {
+    return make_error(ErrorCode::internal, "out of memory while reflecting WGSL");
+  }
+}
+
+}  // namespace kem
