@@ -1,0 +1,39 @@
+#!/bin/sh
+# Builds kem_nif.so through the project's CMake build and copies it into priv/.
+# rebar3 runs this before compiling (see rebar.config). Environment:
+#   KEM_SOURCE_DIR  the KEM repository root (default: two levels up from this app)
+#   KEM_NIF_BUILD_DIR  CMake build folder (default: $KEM_SOURCE_DIR/build-nif)
+#   KEM_BUILD_PARALLEL  build jobs (default 2)
+set -eu
+app_dir=$(cd "$(dirname "$0")" && pwd)
+src_dir=${KEM_SOURCE_DIR:-$(cd "$app_dir/../.." && pwd)}
+
+# As a rebar3 git_subdir dependency the repository is a sparse checkout holding only
+# erlang/kem; the NIF needs the whole tree (libkem), so widen the checkout once.
+if [ ! -f "$src_dir/CMakeLists.txt" ] && [ -d "$src_dir/.git" ]; then
+  echo "kem: widening the sparse checkout in $src_dir to build libkem" >&2
+  git -C "$src_dir" config core.sparsecheckout false
+  git -C "$src_dir" read-tree -mu HEAD
+fi
+if [ ! -f "$src_dir/CMakeLists.txt" ]; then
+  echo "kem: no KEM source tree at $src_dir (set KEM_SOURCE_DIR)" >&2
+  exit 1
+fi
+if [ ! -f "$src_dir/third_party/dawn/node_modules/bun-webgpu-linux-x64/libwebgpu_wrapper.so" ]; then
+  echo "kem: Dawn is missing; run $src_dir/scripts/setup.sh --no-build first" >&2
+  exit 1
+fi
+
+build_dir=${KEM_NIF_BUILD_DIR:-$src_dir/build-nif}
+generator=
+command -v ninja >/dev/null 2>&1 && generator="-G Ninja"
+if [ ! -f "$build_dir/CMakeCache.txt" ]; then
+  # shellcheck disable=SC2086
+  cmake -S "$src_dir" -B "$build_dir" $generator -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DKEM_BUILD_NIF=ON -DKEM_BUILD_TESTS=OFF -DKEM_BUILD_BENCH=OFF ${KEM_CMAKE_ARGS:-} >/dev/null
+fi
+cmake --build "$build_dir" --target kem_nif --parallel "${KEM_BUILD_PARALLEL:-2}"
+mkdir -p "$app_dir/priv"
+# Copy through a temporary name so a VM that has the old one loaded keeps a valid file.
+cp "$build_dir/erlang/kem/c_src/kem_nif.so" "$app_dir/priv/kem_nif.so.tmp"
+mv -f "$app_dir/priv/kem_nif.so.tmp" "$app_dir/priv/kem_nif.so"

@@ -1,0 +1,183 @@
+#include "nif_submit.h"
+
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <string>
+
+#include "kem/executor.h"
+#include "nif_node.h"
+#include "nif_terms.h"
+
+namespace kem_nif {
+namespace {
+
+// The Erlang-visible handle of one call, shared by the completion and the waiting process,
+// so that a caller that gave up (timeout) can make sure no late reply reaches its mailbox.
+struct Job {
+  std::mutex mutex;
+  bool cancelled = false;
+  bool sent = false;
+};
+
+ErlNifResourceType* g_job_type = nullptr;
+
+void destroy_job(ErlNifEnv*, void* object) { static_cast<Job*>(object)->~Job(); }
+
+// Set while this thread is inside submit(): a completion that the executor runs synchronously
+// (a request rejected before queueing) must pass the caller's env to enif_send; on the GPU
+// thread it stays null, as enif_send requires there.
+thread_local ErlNifEnv* t_caller_env = nullptr;
+
+struct CallerEnvScope {
+  explicit CallerEnvScope(ErlNifEnv* env) { t_caller_env = env; }
+  ~CallerEnvScope() { t_caller_env = nullptr; }
+};
+
+// Everything a call's completion needs. The env holds copies of the argument terms (for refc
+// binaries a copy shares the bytes), keeping the request's views alive until the completion ran.
+struct Call {
+  ErlNifEnv* env = enif_alloc_env();
+  ErlNifPid pid{};
+  ERL_NIF_TERM ref{};
+  Job* job = nullptr;
+
+  Call() = default;
+  Call(const Call&) = delete;
+  Call& operator=(const Call&) = delete;
+  ~Call() {
+    if (job) enif_release_resource(job);
+    enif_free_env(env);
+  }
+};
+
+ERL_NIF_TERM output_term(ErlNifEnv* env, kem::Result<kem::OutputView>& result) {
+  if (!result) return make_error(env, result.error());
+  const kem::OutputView view = *result;
+  ErlNifBinary bin;
+  // enif_alloc_binary reports failure, where enif_make_new_binary would abort the VM.
+  if (!enif_alloc_binary(view.size(), &bin))
+    return make_error(env, kem::ErrorCode::limit_exceeded,
+                      "cannot allocate an output binary of " + std::to_string(view.size()) +
+                          " bytes");
+  if (!view.empty()) std::memcpy(bin.data, view.data(), view.size());
+  return make_ok(env, enif_make_binary(env, &bin));
+}
+
+void complete(Call& call, kem::Result<kem::OutputView>& result) {
+  ErlNifEnv* msg_env = enif_alloc_env();
+  ERL_NIF_TERM reply;
+  try {
+    reply = output_term(msg_env, result);
+  } catch (...) {
+    reply = make_error(msg_env, kem::ErrorCode::internal, "failed to build the reply");
+  }
+  ERL_NIF_TERM msg = enif_make_tuple3(msg_env, atoms.kem_reply,
+                                      enif_make_copy(msg_env, call.ref), reply);
+  {
+    std::lock_guard lock(call.job->mutex);
+    if (!call.job->cancelled) {
+      // A dead receiver is fine: the message is dropped.
+      enif_send(t_caller_env, &call.pid, msg_env, msg);
+      call.job->sent = true;
+    }
+  }
+  enif_free_env(msg_env);
+}
+
+bool read_options(ErlNifEnv* env, ERL_NIF_TERM opts, kem::KernelRequest& request) {
+  if (!enif_is_map(env, opts)) return false;
+  if (auto v = map_get(env, opts, atoms.entry)) {
+    auto bytes = get_bytes(env, *v);
+    if (!bytes) return false;
+    request.entry = std::string(as_chars(*bytes));
+  }
+  if (auto v = map_get(env, opts, atoms.output_size_hint)) {
+    auto n = get_u64(env, *v);
+    if (!n) return false;
+    request.output_size_hint = *n;
+  }
+  if (auto v = map_get(env, opts, atoms.output_size)) {
+    auto n = get_u64(env, *v);
+    if (!n) return false;
+    request.output_size = *n;
+  }
+  if (auto v = map_get(env, opts, atoms.workgroups)) {
+    int arity;
+    const ERL_NIF_TERM* dims;
+    if (!enif_get_tuple(env, *v, &arity, &dims) || arity != 3) return false;
+    std::array<uint32_t, 3> groups{};
+    for (int i = 0; i < 3; ++i) {
+      unsigned int n;
+      if (!enif_get_uint(env, dims[i], &n)) return false;
+      groups[i] = n;
+    }
+    request.workgroups = groups;
+  }
+  if (auto v = map_get(env, opts, atoms.timeout)) {
+    auto n = get_u64(env, *v);
+    if (!n || *n > static_cast<uint64_t>(INT64_MAX)) return false;
+    request.timeout = std::chrono::milliseconds(static_cast<int64_t>(*n));
+  }
+  return true;
+}
+
+}  // namespace
+
+bool open_job_resource(ErlNifEnv* env, ErlNifResourceFlags flags) {
+  g_job_type = enif_open_resource_type(env, nullptr, "kem_job", destroy_job, flags, nullptr);
+  return g_job_type != nullptr;
+}
+
+ERL_NIF_TERM nif_submit(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+  return guarded(env, [&]() -> ERL_NIF_TERM {
+    if (!enif_is_ref(env, argv[0])) return enif_make_badarg(env);
+    kem::Executor* ex = executor();
+    if (!ex) return make_error(env, kem::ErrorCode::no_adapter, "the executor is not started");
+
+    auto call = std::make_shared<Call>();
+    if (!enif_self(env, &call->pid)) return enif_make_badarg(env);
+    call->ref = enif_make_copy(call->env, argv[0]);
+    ERL_NIF_TERM source = enif_make_copy(call->env, argv[1]);
+    ERL_NIF_TERM input = enif_make_copy(call->env, argv[2]);
+    ERL_NIF_TERM params = enif_make_copy(call->env, argv[3]);
+    auto source_bytes = get_bytes(call->env, source);
+    auto input_bytes = get_bytes(call->env, input);
+    auto params_bytes = get_bytes(call->env, params);
+    kem::KernelRequest request;
+    if (!source_bytes || !input_bytes || !params_bytes || !read_options(env, argv[4], request))
+      return enif_make_badarg(env);
+    request.source = as_chars(*source_bytes);
+    request.input = *input_bytes;
+    request.params = *params_bytes;
+
+    void* memory = enif_alloc_resource(g_job_type, sizeof(Job));
+    if (!memory) return make_error(env, kem::ErrorCode::internal, "cannot allocate a job");
+    Job* job = new (memory) Job();
+    ERL_NIF_TERM job_term = enif_make_resource(env, job);
+    call->job = job;  // the call's reference, released by ~Call
+
+    CallerEnvScope scope(env);
+    ex->submit(request, [call](kem::Result<kem::OutputView> result) {
+      try {
+        complete(*call, result);
+      } catch (...) {
+        // Nothing may escape onto the executor's thread; the waiter times out.
+      }
+    });
+    return make_ok(env, job_term);
+  });
+}
+
+ERL_NIF_TERM nif_cancel(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+  Job* job;
+  if (!enif_get_resource(env, argv[0], g_job_type, reinterpret_cast<void**>(&job)))
+    return enif_make_badarg(env);
+  std::lock_guard lock(job->mutex);
+  if (job->sent) return atoms.sent;
+  job->cancelled = true;
+  return atoms.cancelled;
+}
+
+}  // namespace kem_nif

@@ -1,0 +1,113 @@
+%%% @doc kem@1.0: a HyperBEAM device that runs WGSL compute kernels published on Arweave on
+%%% the node's GPU.
+%%%
+%%% Requests follow the proof of concept: a JSON body (from Msg2, else Msg1, where HyperBEAM
+%%% puts the raw HTTP body) with kernel_id, input_data (an array of bytes) or input_base64,
+%%% output_size_hint (default 1) and, for execute_kernel_with_params, params (an array of u32).
+%%% The same fields may come as plain message keys instead ("kernel-id" as well).
+%%% Handlers never raise: failures are {error, #{<<"status">>, <<"body">> => JSON}} with a
+%%% machine-readable "error" code and readable "details".
+-module(dev_kem).
+-export([info/1, info/3, execute_kernel/3, execute_kernel_with_params/3, get_adapter_info/3]).
+-export([status_of/1]).
+
+-define(HANDLERS, [<<"info">>, <<"execute_kernel">>, <<"execute_kernel_with_params">>,
+                   <<"get_adapter_info">>]).
+
+info(_) ->
+    #{exports => ?HANDLERS}.
+
+%% @doc The device's description.
+info(_Msg1, _Msg2, _Opts) ->
+    Info = #{<<"description">> => <<"KEM: WGSL compute kernels from Arweave on the node's GPU">>,
+             <<"version">> => <<"1.0">>,
+             <<"paths">> => #{
+                 <<"info">> => <<"Get device info">>,
+                 <<"execute_kernel">> => <<"Execute a kernel on input bytes">>,
+                 <<"execute_kernel_with_params">> =>
+                     <<"Execute an image kernel with params (PNG or raw RGBA8 in, PNG or raw out)">>,
+                 <<"get_adapter_info">> => <<"Get GPU adapter info">>}},
+    json(200, Info).
+
+%% @doc Runs kernel_id on the input; the body of the reply is the output's bytes.
+execute_kernel(Msg1, Msg2, Opts) ->
+    handle(fun() ->
+        Req = dev_kem_request:fields(Msg1, Msg2, Opts),
+        Id = dev_kem_request:kernel_id(Req),
+        Input = dev_kem_request:input(Req),
+        Hint = dev_kem_request:integer(Req, <<"output_size_hint">>, 1),
+        Extra = dev_kem_request:call_options(Req),
+        reply(kem:execute({id, Id}, Input, Extra#{output_size_hint => Hint}),
+              <<"application/octet-stream">>)
+    end).
+
+%% @doc The image call: the input is a PNG or raw RGBA8 (width and height in params words 0
+%% and 1); the reply is a PNG, or raw RGBA8 with "output_format": "raw".
+execute_kernel_with_params(Msg1, Msg2, Opts) ->
+    handle(fun() ->
+        Req = dev_kem_request:fields(Msg1, Msg2, Opts),
+        Id = dev_kem_request:kernel_id(Req),
+        Input = dev_kem_request:input(Req),
+        Params = dev_kem_request:params(Req),
+        Format = dev_kem_request:output_format(Req),
+        Extra = maps:with([timeout], dev_kem_request:call_options(Req)),
+        Type = case Format of png -> <<"image/png">>; raw -> <<"application/octet-stream">> end,
+        Opts1 = Extra#{params => Params, output_format => Format},
+        reply(kem_image:execute({id, Id}, Input, Opts1), Type)
+    end).
+
+%% @doc The GPU adapter's description as JSON.
+get_adapter_info(_Msg1, _Msg2, _Opts) ->
+    handle(fun() ->
+        case kem:adapter_info_json() of
+            {ok, Json} ->
+                {ok, #{<<"status">> => 200, <<"content-type">> => <<"application/json">>,
+                       <<"body">> => Json}};
+            {error, _} = Error ->
+                failure(Error)
+        end
+    end).
+
+%%% Replies
+
+reply({ok, Output}, ContentType) ->
+    {ok, #{<<"status">> => 200, <<"content-type">> => ContentType, <<"body">> => Output}};
+reply({error, _} = Error, _) ->
+    failure(Error).
+
+json(Status, Term) ->
+    {ok, #{<<"status">> => Status, <<"content-type">> => <<"application/json">>,
+           <<"body">> => kem_hb:json_encode(Term)}}.
+
+failure({error, {Code, Details}}) ->
+    Body = kem_hb:json_encode(#{<<"error">> => atom_to_binary(Code, utf8),
+                                <<"details">> => Details}),
+    {error, #{<<"status">> => status_of(Code), <<"content-type">> => <<"application/json">>,
+              <<"body">> => Body}}.
+
+%% @doc The HTTP status of an error code.
+-spec status_of(atom()) -> 400 | 404 | 422 | 500 | 503 | 504.
+status_of(bad_request) -> 400;
+status_of(invalid_argument) -> 400;
+status_of(not_found) -> 404;
+status_of(compile_error) -> 422;
+status_of(limit_exceeded) -> 422;
+status_of(budget_exceeded) -> 422;
+status_of(unavailable) -> 503;
+status_of(no_adapter) -> 503;
+status_of(device_lost) -> 503;
+status_of(busy) -> 503;
+status_of(timeout) -> 504;
+status_of(_) -> 500.
+
+%% Request errors are thrown by dev_kem_request as {bad_request, Message}; anything else
+%% unexpected becomes a 500 with a readable, bounded description.
+handle(Fun) ->
+    try Fun()
+    catch
+        throw:{bad_request, Message} ->
+            failure({error, {bad_request, iolist_to_binary(Message)}});
+        Class:Reason:Stack ->
+            logger:error("dev_kem: ~p:~0tP at ~0tP", [Class, Reason, 8, Stack, 8]),
+            failure({error, {internal, <<"unexpected ", (kem_err:term(Reason))/binary>>}})
+    end.

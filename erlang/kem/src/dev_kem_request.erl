@@ -1,0 +1,143 @@
+%%% @doc Reads dev_kem's request fields from HyperBEAM messages: a JSON body (Msg2's, else
+%%% Msg1's) or plain message keys, with "_" and "-" spellings alike. Malformed requests throw
+%%% {bad_request, Message}, which dev_kem turns into a 400.
+-module(dev_kem_request).
+-export([fields/3, kernel_id/1, input/1, integer/3, params/1, output_format/1,
+         call_options/1]).
+
+-type fields() :: {map(), [term()], map()}.
+
+%% @doc The request: the decoded JSON body (or #{}) plus the messages for plain keys.
+-spec fields(term(), term(), map()) -> fields().
+fields(Msg1, Msg2, Opts) ->
+    Body = case body(Msg2, Opts) of
+               not_found -> body(Msg1, Opts);
+               Found -> Found
+           end,
+    {decode(Body), [Msg2, Msg1], Opts}.
+
+body(Msg, Opts) ->
+    case kem_hb:get(<<"body">>, Msg, Opts) of
+        <<>> -> not_found;
+        Body -> Body
+    end.
+
+decode(not_found) -> #{};
+decode(Map) when is_map(Map) -> Map;
+decode(Bin) when is_binary(Bin) ->
+    case kem_hb:json_decode(Bin) of
+        {ok, Map} when is_map(Map) -> Map;
+        {ok, _} -> throw({bad_request, <<"the body must be a JSON object">>});
+        {error, _} -> throw({bad_request, <<"the body is not valid JSON">>})
+    end;
+decode(_) ->
+    throw({bad_request, <<"the body must be a JSON object">>}).
+
+%% Looks a field up in the body, then in the messages; Key is given with underscores.
+get(Key, {Body, Msgs, Opts}) ->
+    Dashed = binary:replace(Key, <<"_">>, <<"-">>, [global]),
+    Lookups = [fun() -> kem_hb:plain_get(K, Body) end || K <- [Key, Dashed]] ++
+              [fun() -> kem_hb:get(K, M, Opts) end || M <- Msgs, is_map(M), K <- [Key, Dashed]],
+    first(Lookups).
+
+first([]) -> not_found;
+first([L | Rest]) ->
+    case L() of
+        not_found -> first(Rest);
+        V -> V
+    end.
+
+kernel_id(Req) ->
+    case get(<<"kernel_id">>, Req) of
+        Id when is_binary(Id), Id =/= <<>> -> Id;
+        not_found -> throw({bad_request, <<"kernel_id is missing">>});
+        _ -> throw({bad_request, <<"kernel_id must be a string">>})
+    end.
+
+%% input_data: an array of bytes (or raw bytes in a plain key); input_base64: base64 text.
+input(Req) ->
+    case {get(<<"input_data">>, Req), get(<<"input_base64">>, Req)} of
+        {not_found, not_found} -> throw({bad_request, <<"input_data or input_base64 is missing">>});
+        {not_found, B64} -> base64(B64);
+        {Data, _} -> bytes(Data)
+    end.
+
+bytes(Bin) when is_binary(Bin) -> Bin;
+bytes(List) when is_list(List) ->
+    try list_to_binary(List)
+    catch error:badarg -> throw({bad_request, <<"input_data must be an array of bytes (0..255)">>})
+    end;
+bytes(_) -> throw({bad_request, <<"input_data must be an array of bytes (0..255)">>}).
+
+base64(B64) when is_binary(B64) ->
+    try base64:decode(B64)
+    catch error:_ -> throw({bad_request, <<"input_base64 is not valid base64">>})
+    end;
+base64(_) -> throw({bad_request, <<"input_base64 must be a string">>}).
+
+%% @doc An integer field: a JSON number or, from plain keys (HTTP headers), decimal text.
+integer(Req, Key, Default) ->
+    case get(Key, Req) of
+        not_found -> Default;
+        N when is_integer(N), N >= 0 -> N;
+        B when is_binary(B) ->
+            try binary_to_integer(string:trim(B)) of
+                N when N >= 0 -> N;
+                _ -> bad_integer(Key)
+            catch error:badarg -> bad_integer(Key)
+            end;
+        _ -> bad_integer(Key)
+    end.
+
+bad_integer(Key) -> throw({bad_request, [Key, <<" must be a non-negative integer">>]}).
+
+%% @doc params: an array of u32 (or JSON text of one, from a plain key); empty when absent.
+params(Req) ->
+    case get(<<"params">>, Req) of
+        not_found -> [];
+        List when is_list(List) -> words(List);
+        Bin when is_binary(Bin) ->
+            case kem_hb:json_decode(Bin) of
+                {ok, List} when is_list(List) -> words(List);
+                _ -> throw({bad_request, <<"params must be an array of 32-bit integers">>})
+            end;
+        _ -> throw({bad_request, <<"params must be an array of 32-bit integers">>})
+    end.
+
+words(List) ->
+    case kem_request:params(List) of
+        {ok, _} -> List;
+        {error, _} -> throw({bad_request, <<"params must be an array of 32-bit integers">>})
+    end.
+
+output_format(Req) ->
+    case get(<<"output_format">>, Req) of
+        not_found -> png;
+        <<"png">> -> png;
+        <<"raw">> -> raw;
+        _ -> throw({bad_request, <<"output_format must be \"png\" or \"raw\"">>})
+    end.
+
+%% @doc Optional call settings: output_size, timeout (ms), workgroups ([x, y, z]), entry.
+call_options(Req) ->
+    Sized = case get(<<"output_size">>, Req) of
+                not_found -> #{};
+                _ -> #{output_size => integer(Req, <<"output_size">>, 0)}
+            end,
+    Timed = case get(<<"timeout">>, Req) of
+                not_found -> Sized;
+                _ -> Sized#{timeout => positive(integer(Req, <<"timeout">>, 0))}
+            end,
+    Grouped = case get(<<"workgroups">>, Req) of
+                  not_found -> Timed;
+                  [X, Y, Z] -> Timed#{workgroups => {X, Y, Z}};
+                  _ -> throw({bad_request, <<"workgroups must be [x, y, z]">>})
+              end,
+    case get(<<"entry">>, Req) of
+        not_found -> Grouped;
+        Entry when is_binary(Entry) -> Grouped#{entry => Entry};
+        _ -> throw({bad_request, <<"entry must be a string">>})
+    end.
+
+positive(0) -> throw({bad_request, <<"timeout must be positive">>});
+positive(N) -> N.

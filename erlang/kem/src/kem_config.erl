@@ -1,0 +1,60 @@
+%%% @doc The kem application's environment, read with defaults whether or not the
+%%% application was started (a HyperBEAM node may only load it).
+-module(kem_config).
+-export([value/1, executor_options/0, store_options/0, call_timeout/1]).
+
+-define(DEFAULTS, #{
+    adapter => "",
+    max_input_bytes => 1073741824,
+    max_output_bytes => 268435456,
+    default_timeout => 30000,
+    reply_margin => 2000,
+    pipeline_cache_capacity => 256,
+    gateways => ["https://arweave.net", "https://turbo-gateway.com"],
+    cache_dir => "",
+    disk_cache => true,
+    offline => false,
+    verify => required,
+    pin_dir => "",
+    allowed_owners => [],
+    max_source_bytes => 1048576,
+    gateway_connect_timeout => 5000,
+    gateway_request_timeout => 30000,
+    http => #{enabled => false}
+}).
+
+%% @doc One setting of the kem application, or its default.
+-spec value(atom()) -> term().
+value(Key) ->
+    _ = application:load(kem),
+    application:get_env(kem, Key, maps:get(Key, ?DEFAULTS, undefined)).
+
+%% @doc The map kem_nif:nif_start/1 takes.
+executor_options() ->
+    #{adapter => to_binary(value(adapter)),
+      max_input_bytes => value(max_input_bytes),
+      max_output_bytes => value(max_output_bytes),
+      timeout => value(default_timeout),
+      pipeline_cache_capacity => value(pipeline_cache_capacity)}.
+
+%% @doc The map kem_nif:nif_store_start/1 takes.
+store_options() ->
+    #{gateways => [to_binary(G) || G <- value(gateways)],
+      cache_dir => to_binary(value(cache_dir)),
+      disk_cache => value(disk_cache),
+      offline => value(offline),
+      verify => value(verify),
+      pin_dir => to_binary(value(pin_dir)),
+      allowed_owners => [to_binary(O) || O <- value(allowed_owners)],
+      max_source_bytes => value(max_source_bytes),
+      connect_timeout => value(gateway_connect_timeout),
+      request_timeout => value(gateway_request_timeout)}.
+
+%% @doc The executor's deadline for a call, and how long its caller waits for the reply.
+-spec call_timeout(pos_integer() | undefined) -> {pos_integer(), pos_integer()}.
+call_timeout(undefined) -> call_timeout(value(default_timeout));
+call_timeout(Ms) -> {Ms, Ms + value(reply_margin)}.
+
+to_binary(B) when is_binary(B) -> B;
+to_binary(L) when is_list(L) -> unicode:characters_to_binary(L);
+to_binary(A) when is_atom(A) -> atom_to_binary(A, utf8).
