@@ -30,6 +30,9 @@ struct ResourceBinding {
 struct EntryPoint {
   std::string name;
   std::array<uint32_t, 3> workgroup_size{1, 1, 1};  // evaluated; missing dimensions are 1
+  // Takes @builtin(num_workgroups) as a parameter: such a kernel can linearise a 2-D grid, so the
+  // executor may spread a large 1-D dispatch over rows (docs/kernel-contract.md).
+  bool reads_num_workgroups = false;
   uint32_t line = 0;
   uint32_t column = 0;
 };

@@ -28,8 +28,9 @@ Result<uint32_t> groups_for(uint64_t items, uint32_t per_group, const char* axis
 }  // namespace
 
 Result<CallShape> shape_call(const KernelRequest& request, const ExecutorOptions& options,
-                             const DeviceLimits& limits, const std::array<uint32_t, 3>& workgroup_size,
-                             bool declares_params) {
+                             const DeviceLimits& limits, const KernelShape& kernel) {
+  const auto& workgroup_size = kernel.workgroup_size;
+  const bool declares_params = kernel.declares_params;
   CallShape shape;
   if (request.input.empty()) return invalid("input is empty: the kernel contract needs at least 1 byte");
   if (request.input.size() > options.max_input_bytes)
@@ -86,9 +87,10 @@ Result<CallShape> shape_call(const KernelRequest& request, const ExecutorOptions
                      " is over the adapter's maxComputeWorkgroupsPerDimension of " + std::to_string(max));
     }
     shape.workgroups = w;
-  } else if (request.params.size() >= 8) {
-    // The image case: a 2-D grid over width = params[0], height = params[1].
-    uint32_t width = read_u32(request.params, 0), height = read_u32(request.params, 1);
+  } else if (!request.params.empty()) {
+    // The image case: a 2-D grid over width = params[0], height = params[1] (1 if absent).
+    uint32_t width = read_u32(request.params, 0);
+    uint32_t height = request.params.size() >= 8 ? read_u32(request.params, 1) : 1;
     if (width == 0 || height == 0) return invalid("params[0] (width) and params[1] (height) must be at least 1");
     auto x = groups_for(width, workgroup_size[0], "x", max);
     if (!x) return x.take_error();
@@ -97,9 +99,20 @@ Result<CallShape> shape_call(const KernelRequest& request, const ExecutorOptions
     shape.workgroups = {*x, *y, 1};
   } else {
     // The default: 1-D over the output's 32-bit words, with the kernel's own workgroup size.
-    auto x = groups_for(shape.output_binding_bytes / 4, workgroup_size[0], "x", max);
-    if (!x) return x.take_error();
-    shape.workgroups = {*x, 1, 1};
+    const uint64_t words = shape.output_binding_bytes / 4;
+    const uint64_t groups = std::max<uint64_t>(1, (words + workgroup_size[0] - 1) / workgroup_size[0]);
+    if (groups > max && kernel.reads_num_workgroups) {
+      // Too many for one dimension: a kernel that reads num_workgroups linearises its index
+      // (id.x + id.y * num_workgroups.x * workgroup_size.x), so rows of `max` groups work.
+      const uint64_t rows = (groups + max - 1) / max;
+      if (rows > max) return limit("dispatch needs " + std::to_string(groups) + " workgroups, over " +
+                                   std::to_string(max) + " x " + std::to_string(max));
+      shape.workgroups = {max, static_cast<uint32_t>(rows), 1};
+    } else {
+      auto x = groups_for(words, workgroup_size[0], "x", max);
+      if (!x) return x.take_error();
+      shape.workgroups = {*x, 1, 1};
+    }
   }
   return shape;
 }

@@ -32,9 +32,14 @@ constexpr uint64_t round_up(uint64_t value, uint64_t multiple) {
   return (value + multiple - 1) / multiple * multiple;
 }
 
-// `declares_params`: the kernel has @binding(2). `workgroup_size` comes from reflection.
+// What the dispatch needs to know about the kernel (from reflection).
+struct KernelShape {
+  std::array<uint32_t, 3> workgroup_size{1, 1, 1};
+  bool declares_params = false;     // has @group(0) @binding(2)
+  bool reads_num_workgroups = false;  // takes @builtin(num_workgroups): may be spread over 2-D
+};
+
 Result<CallShape> shape_call(const KernelRequest& request, const ExecutorOptions& options,
-                             const DeviceLimits& limits, const std::array<uint32_t, 3>& workgroup_size,
-                             bool declares_params);
+                             const DeviceLimits& limits, const KernelShape& kernel);
 
 }  // namespace kem::executor

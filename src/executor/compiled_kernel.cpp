@@ -31,7 +31,8 @@ Result<CompiledKernel> compile_kernel(gpu::Device& device, std::string_view sour
                       "no @compute entry point named '" + std::string(entry) + "'" +
                           (names.empty() ? std::string(" (the kernel has none)") : "; it has: " + names));
   }
-  kernel.workgroup_size = ep->workgroup_size;
+  kernel.shape.workgroup_size = ep->workgroup_size;
+  kernel.shape.reads_num_workgroups = ep->reads_num_workgroups;
 
   std::vector<gpu::LayoutSlot> slots;
   for (const auto& b : kernel.reflection.bindings) {
@@ -47,7 +48,7 @@ Result<CompiledKernel> compile_kernel(gpu::Device& device, std::string_view sour
       case kParamsBinding:
         if (b.address_space != AddressSpace::uniform) return contract_error(b, "must be a var<uniform>");
         slots.push_back({b.binding, gpu::BindingKind::uniform});
-        kernel.declares_params = true;
+        kernel.shape.declares_params = true;
         break;
       default:
         return contract_error(b, "is not one of the contract's bindings 0 (input), 1 (output), 2 (params)");

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "executor/call_shape.h"
 #include "kem/reflection.h"
 #include "kem/result.h"
 #include "webgpu/device.h"
@@ -18,8 +19,8 @@ constexpr uint32_t kParamsBinding = 2;
 
 struct CompiledKernel {
   Reflection reflection;
-  std::array<uint32_t, 3> workgroup_size{1, 1, 1};
-  bool declares_input = false, declares_output = false, declares_params = false;
+  KernelShape shape;
+  bool declares_input = false, declares_output = false;
   gpu::BindGroupLayoutHandle layout;
   gpu::ComputePipelineHandle pipeline;
 };

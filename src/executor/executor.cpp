@@ -29,8 +29,7 @@ struct Executor::Impl {
   bool stopping = false;
   std::thread gpu_thread;
 
-  std::atomic<uint64_t> calls{0}, errors{0}, device_losses{0};
-  std::atomic<uint64_t> pipeline_hits{0}, pipeline_misses{0};
+  executor::Counters counters;
 
   void post(std::function<void()> job) {
     {
@@ -58,10 +57,10 @@ struct Executor::Impl {
   Result<GpuSession*> ready_session() {
     if (session && session->healthy()) return session.get();
     if (session) {
-      ++device_losses;
+      ++counters.device_losses;
       retire(std::move(session));
     }
-    auto fresh = GpuSession::create(*instance, adapter, options);
+    auto fresh = GpuSession::create(*instance, adapter, options, counters);
     if (!fresh) return fresh.take_error();
     session = std::move(fresh).value();
     return session.get();
@@ -77,23 +76,20 @@ struct Executor::Impl {
   }
 
   void execute(const KernelRequest& request, Clock::time_point deadline, const Completion& done) {
-    ++calls;
+    ++counters.calls;
     auto fail = [&](Error e) {
-      ++errors;
+      ++counters.errors;
       done(std::move(e));
     };
     if (Clock::now() >= deadline) return fail(make_error(ErrorCode::timeout, "the call waited in the queue past its deadline"));
     auto s = ready_session();
     if (!s) return fail(s.take_error());
     GpuSession& gpu = **s;
-    uint64_t hits = gpu.pipeline_hits, misses = gpu.pipeline_misses;
     bool delivered = false;
     Status status = gpu.run(request, deadline, [&](OutputView out) {
       delivered = true;
       done(out);
     });
-    pipeline_hits += gpu.pipeline_hits - hits;
-    pipeline_misses += gpu.pipeline_misses - misses;
     if (!status && !delivered) fail(status.take_error());
   }
 };
@@ -121,7 +117,7 @@ Result<std::unique_ptr<Executor>> Executor::create(ExecutorOptions options) {
     if (!adapter) return adapter.take_error();
     impl->adapter = std::move(adapter).value();
     impl->info_json = executor::adapter_info_json(impl->adapter);
-    auto session = GpuSession::create(*impl->instance, impl->adapter, impl->options);
+    auto session = GpuSession::create(*impl->instance, impl->adapter, impl->options, impl->counters);
     if (!session) return session.take_error();
     impl->session = std::move(session).value();
     Impl* raw = impl.get();
@@ -189,11 +185,12 @@ void Executor::simulate_device_loss() {
 
 Executor::Stats Executor::stats() const {
   Stats s;
-  s.calls = impl_->calls;
-  s.errors = impl_->errors;
-  s.pipeline_hits = impl_->pipeline_hits;
-  s.pipeline_misses = impl_->pipeline_misses;
-  s.device_losses = impl_->device_losses;
+  const auto& c = impl_->counters;
+  s.calls = c.calls;
+  s.errors = c.errors;
+  s.pipeline_hits = c.pipeline_hits;
+  s.pipeline_misses = c.pipeline_misses;
+  s.device_losses = c.device_losses;
   return s;
 }
 

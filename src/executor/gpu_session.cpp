@@ -6,14 +6,14 @@
 namespace kem::executor {
 
 Result<std::unique_ptr<GpuSession>> GpuSession::create(gpu::Instance& instance, const gpu::Adapter& adapter,
-                                                       const ExecutorOptions& options) {
+                                                       const ExecutorOptions& options, Counters& counters) {
   auto device = gpu::Device::create(instance, adapter);
   if (!device) return device.take_error();
-  return std::unique_ptr<GpuSession>(new GpuSession(std::move(device).value(), options));
+  return std::unique_ptr<GpuSession>(new GpuSession(std::move(device).value(), options, counters));
 }
 
-GpuSession::GpuSession(std::unique_ptr<gpu::Device> device, const ExecutorOptions& options)
-    : device_(std::move(device)), options_(options), cache_(options.pipeline_cache_capacity) {
+GpuSession::GpuSession(std::unique_ptr<gpu::Device> device, const ExecutorOptions& options, Counters& counters)
+    : device_(std::move(device)), options_(options), counters_(counters), cache_(options.pipeline_cache_capacity) {
   const auto& l = device_->limits();
   limits_.max_storage_binding = l.maxStorageBufferBindingSize;
   limits_.max_uniform_binding = l.maxUniformBufferBindingSize;
@@ -23,10 +23,10 @@ GpuSession::GpuSession(std::unique_ptr<gpu::Device> device, const ExecutorOption
 
 Result<std::shared_ptr<CompiledKernel>> GpuSession::kernel(std::string_view source, std::string_view entry) {
   if (auto cached = cache_.find(source, entry)) {
-    ++pipeline_hits;
+    ++counters_.pipeline_hits;
     return cached;
   }
-  ++pipeline_misses;
+  ++counters_.pipeline_misses;
   auto compiled = compile_kernel(*device_, source, entry);
   if (!compiled) return compiled.take_error();
   auto shared = std::make_shared<CompiledKernel>(std::move(compiled).value());
@@ -59,7 +59,7 @@ Status GpuSession::run(const KernelRequest& request, gpu::Clock::time_point dead
   if (!compiled) return compiled.take_error();
   const CompiledKernel& k = **compiled;
 
-  auto shaped = shape_call(request, options_, limits_, k.workgroup_size, k.declares_params);
+  auto shaped = shape_call(request, options_, limits_, k.shape);
   if (!shaped) return shaped.take_error();
   const CallShape& shape = *shaped;
 
@@ -79,7 +79,7 @@ Status GpuSession::run(const KernelRequest& request, gpu::Clock::time_point dead
   std::vector<gpu::BufferBinding> bindings;
   if (k.declares_input) bindings.push_back({kInputBinding, *input, 0, shape.input_binding_bytes});
   if (k.declares_output) bindings.push_back({kOutputBinding, *output, 0, shape.output_binding_bytes});
-  if (k.declares_params) bindings.push_back({kParamsBinding, params, 0, shape.params_binding_bytes});
+  if (k.shape.declares_params) bindings.push_back({kParamsBinding, params, 0, shape.params_binding_bytes});
   auto group = device_->create_bind_group(k.layout.get(), bindings);
   if (!group) return group.take_error();
 

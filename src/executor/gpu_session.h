@@ -7,6 +7,7 @@
 
 #include "executor/buffers.h"
 #include "executor/call_shape.h"
+#include "executor/counters.h"
 #include "executor/pipeline_cache.h"
 #include "kem/executor.h"
 #include "webgpu/device.h"
@@ -16,7 +17,7 @@ namespace kem::executor {
 class GpuSession {
  public:
   static Result<std::unique_ptr<GpuSession>> create(gpu::Instance& instance, const gpu::Adapter& adapter,
-                                                    const ExecutorOptions& options);
+                                                    const ExecutorOptions& options, Counters& counters);
 
   // Runs one call. `deliver` sees the output while it is mapped. A timeout leaves the session
   // unusable (work may still be running on it): check healthy() afterwards.
@@ -27,14 +28,14 @@ class GpuSession {
 
   bool healthy() const { return !abandoned_ && !device_->lost(); }
   gpu::Device& device() { return *device_; }
-  uint64_t pipeline_hits = 0, pipeline_misses = 0;
 
  private:
-  GpuSession(std::unique_ptr<gpu::Device> device, const ExecutorOptions& options);
+  GpuSession(std::unique_ptr<gpu::Device> device, const ExecutorOptions& options, Counters& counters);
   Status upload(const KernelRequest& request, const CallShape& shape, WGPUBuffer input, WGPUBuffer params);
 
   std::unique_ptr<gpu::Device> device_;
   const ExecutorOptions& options_;
+  Counters& counters_;
   DeviceLimits limits_;
   PipelineCache cache_;
   CallBuffers buffers_;

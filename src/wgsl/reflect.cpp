@@ -118,9 +118,30 @@ Result<ResourceBinding> reflect_binding(std::string_view source, ConstEvaluator&
   return rb;
 }
 
-Result<EntryPoint> reflect_entry(ConstEvaluator& eval, const wgsl::Function& f) {
+bool is_builtin(const std::vector<Attribute>& attrs, std::string_view which) {
+  const Attribute* b = find_attribute(attrs, "builtin");
+  return b && b->args.size() == 1 && b->args[0]->kind == wgsl::ExprKind::identifier &&
+         b->args[0]->text == which;
+}
+
+// A parameter carries @builtin(num_workgroups) itself or as a member of its struct type.
+bool reads_builtin(const wgsl::Module& module, const wgsl::Function& f, std::string_view which) {
+  for (const wgsl::Param& p : f.params) {
+    if (is_builtin(p.attributes, which)) return true;
+    for (const wgsl::StructDecl& s : module.structs) {
+      if (!p.type || s.name != p.type->text) continue;
+      for (const wgsl::StructMember& m : s.members)
+        if (is_builtin(m.attributes, which)) return true;
+    }
+  }
+  return false;
+}
+
+Result<EntryPoint> reflect_entry(const wgsl::Module& module, ConstEvaluator& eval,
+                                 const wgsl::Function& f) {
   EntryPoint ep;
   ep.name = f.name;
+  ep.reads_num_workgroups = reads_builtin(module, f, "num_workgroups");
   ep.line = f.name_pos.line;
   ep.column = f.name_pos.column;
   const Attribute* size = find_attribute(f.attributes, "workgroup_size");
@@ -138,6 +159,11 @@ Result<EntryPoint> reflect_entry(ConstEvaluator& eval, const wgsl::Function& f) 
                                    " must be a positive integer, found " +
                                    std::to_string(v->value));
     ep.workgroup_size[i] = static_cast<uint32_t>(v->value);
+  }
+  for (const auto& param : f.params) {
+    const Attribute* builtin = find_attribute(param.attributes, "builtin");
+    if (builtin && builtin->args.size() == 1 && builtin->args[0]->text == "num_workgroups")
+      ep.reads_num_workgroups = true;
   }
   return ep;
 }
@@ -165,7 +191,7 @@ Result<Reflection> reflect_module(std::string_view source, const wgsl::Module& m
   }
   for (const wgsl::Function& f : module.functions) {
     if (!find_attribute(f.attributes, "compute")) continue;
-    Result<EntryPoint> ep = reflect_entry(eval, f);
+    Result<EntryPoint> ep = reflect_entry(module, eval, f);
     if (!ep) return ep.take_error();
     out.entry_points.push_back(std::move(*ep));
   }

@@ -1,0 +1,14 @@
+// Executor-wide counters, updated by the GPU thread before a call's completion runs (so a caller
+// that has its result also sees it counted) and read by any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace kem::executor {
+
+struct Counters {
+  std::atomic<uint64_t> calls{0}, errors{0}, pipeline_hits{0}, pipeline_misses{0}, device_losses{0};
+};
+
+}  // namespace kem::executor

@@ -1,0 +1,83 @@
+// Device loss and deadlines: the failing call gets an error, the executor keeps serving.
+#include "test_support.h"
+
+namespace kem::test {
+namespace {
+
+// A kernel that spins for `input[0]` iterations per invocation before writing.
+const char* kSlow =
+    "@group(0) @binding(0) var<storage, read> input: array<u32>;\n"
+    "@group(0) @binding(1) var<storage, read_write> output: array<u32>;\n"
+    "@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) id: vec3<u32>) {\n"
+    "  var x = id.x;\n"
+    "  for (var i = 0u; i < input[0]; i++) { x = x * 1664525u + 1013904223u; }\n"
+    "  if (id.x < arrayLength(&output)) { output[id.x] = x; }\n"
+    "}\n";
+
+TEST(Recovery, NextCallAfterADeviceLossGetsANewDevice) {
+  auto executor = Executor::create();
+  KEM_ASSERT_OK(executor);
+  const std::string source = read_kernel("double-integer.wgsl");
+  std::vector<uint8_t> input{1, 3, 5, 7};
+  KernelRequest r;
+  r.source = source;
+  r.input = input;
+  KEM_ASSERT_OK((*executor)->run(r));
+  (*executor)->simulate_device_loss();
+  auto out = (*executor)->run(r);
+  KEM_ASSERT_OK(out);
+  EXPECT_EQ(*out, (std::vector<uint8_t>{2, 6, 10, 14}));
+  EXPECT_EQ((*executor)->stats().device_losses, 1u);
+}
+
+TEST(Recovery, ACallPastItsDeadlineTimesOutAndTheExecutorKeepsServing) {
+  auto executor = Executor::create();
+  KEM_ASSERT_OK(executor);
+  // About 2^22 iterations x 4096 invocations: seconds on a CPU driver, far past 50 ms.
+  std::vector<uint8_t> slow_input = u32_bytes({1u << 22});
+  slow_input.resize(16384, 0);
+  KernelRequest slow;
+  slow.source = kSlow;
+  slow.input = slow_input;
+  slow.timeout = std::chrono::milliseconds(50);
+  auto start = std::chrono::steady_clock::now();
+  auto timed_out = (*executor)->run(slow);
+  auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(timed_out.ok());
+  EXPECT_EQ(timed_out.error().code, ErrorCode::timeout) << timed_out.error().message;
+  EXPECT_LT(waited, std::chrono::seconds(2));
+
+  const std::string source = read_kernel("double-integer.wgsl");
+  std::vector<uint8_t> input{1, 3, 5, 7};
+  KernelRequest r;
+  r.source = source;
+  r.input = input;
+  auto out = (*executor)->run(r);
+  KEM_ASSERT_OK(out);
+  EXPECT_EQ(*out, (std::vector<uint8_t>{2, 6, 10, 14}));
+}
+
+TEST(Recovery, ACallThatWaitedInTheQueuePastItsDeadlineIsNotRun) {
+  auto executor = Executor::create();
+  KEM_ASSERT_OK(executor);
+  std::vector<uint8_t> slow_input = u32_bytes({1u << 16});
+  slow_input.resize(4096, 0);
+  KernelRequest slow;
+  slow.source = kSlow;
+  slow.input = slow_input;
+  std::atomic<int> done{0};
+  (*executor)->submit(slow, [&](Result<OutputView>) { ++done; });
+  const std::string source = read_kernel("double-integer.wgsl");
+  std::vector<uint8_t> input{1, 3, 5, 7};
+  KernelRequest quick;
+  quick.source = source;
+  quick.input = input;
+  quick.timeout = std::chrono::milliseconds(1);
+  auto out = (*executor)->run(quick);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code, ErrorCode::timeout);
+  EXPECT_EQ(done.load(), 1);
+}
+
+}  // namespace
+}  // namespace kem::test
