@@ -245,6 +245,20 @@ TEST(Reflect, SyntaxErrorPositions) {
   EXPECT_EQ(reflect_error("// é\nfn f() { let é = 1 }"), "2:20: expected ';' after statement, found '}'");
 }
 
+TEST(Reflect, ReadsNumWorkgroups) {
+  Reflection r = reflect_ok(R"(
+struct In { @builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) n: vec3<u32> }
+@compute @workgroup_size(64) fn direct(@builtin(num_workgroups) groups: vec3<u32>) {}
+@compute @workgroup_size(64) fn in_struct(input: In) {}
+@compute @workgroup_size(64) fn neither(@builtin(workgroup_id) w: vec3<u32>) {}
+)");
+  ASSERT_EQ(r.entry_points.size(), 3u);
+  EXPECT_TRUE(r.entry_points[0].reads_num_workgroups);
+  EXPECT_TRUE(r.entry_points[1].reads_num_workgroups);
+  EXPECT_FALSE(r.entry_points[2].reads_num_workgroups);
+  EXPECT_FALSE(reflect_ok(kDoubler).entry_points[0].reads_num_workgroups);
+}
+
 TEST(Reflect, ToString) {
   EXPECT_EQ(to_string(AddressSpace::storage), "storage");
   EXPECT_EQ(to_string(AddressSpace::uniform), "uniform");
