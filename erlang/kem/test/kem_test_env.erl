@@ -1,0 +1,99 @@
+%%% @doc The one node-wide setup every kem test module shares (the executor and the kernel
+%%% store are created once per node, from the application environment set here): pins in a
+%%% temporary folder, a loopback "gateway" that answers 404 to everything, no disk cache.
+-module(kem_test_env).
+-export([setup/0, kernel/1, kernel_path/1, poc_id/0, gateway_port/0, stop_gateway/0]).
+
+-define(POC_ID, <<"btSvNclyu2me_zGh4X9ULVRZqwze9l2DpkcVHcLw9Eg">>).
+
+poc_id() -> ?POC_ID.
+
+setup() ->
+    case persistent_term:get({?MODULE, ready}, false) of
+        true ->
+            ok;
+        false ->
+            Tmp = filename:join("/tmp", "kem-eunit-" ++ os:getpid()),
+            Pins = filename:join(Tmp, "pins"),
+            ok = filelib:ensure_dir(filename:join(Pins, "x")),
+            % The proof of concept's ID pinned to the double-integer kernel it publishes.
+            {ok, _} = file:copy(kernel_path("double-integer.wgsl"),
+                                filename:join(Pins, binary_to_list(?POC_ID) ++ ".wgsl")),
+            Port = start_gateway(),
+            _ = application:load(kem),
+            Env = [{pin_dir, Pins},
+                   {cache_dir, filename:join(Tmp, "cache")},
+                   {disk_cache, false},
+                   {gateways, ["http://127.0.0.1:" ++ integer_to_list(Port)]},
+                   {gateway_connect_timeout, 1000},
+                   {gateway_request_timeout, 2000},
+                   {default_timeout, 20000}],
+            lists:foreach(fun({K, V}) -> application:set_env(kem, K, V) end, Env),
+            persistent_term:put({?MODULE, ready}, true),
+            ok
+    end.
+
+%% @doc The source of one of the repository's example kernels (kernels/NAME).
+kernel(Name) ->
+    {ok, Bin} = file:read_file(kernel_path(Name)),
+    Bin.
+
+kernel_path(Name) ->
+    filename:join(repo_kernels(), Name).
+
+%% The repository's kernels/ folder, found upwards from this file or the working directory
+%% (rebar3 may compile tests from a copy under _build).
+repo_kernels() ->
+    Starts = [filename:dirname(?FILE), element(2, file:get_cwd())],
+    case lists:filtermap(fun(D) -> up(filename:absname(D)) end, Starts) of
+        [Dir | _] -> Dir;
+        [] -> error(no_repository_kernels)
+    end.
+
+up("/") -> false;
+up(Dir) ->
+    Candidate = filename:join(Dir, "kernels"),
+    case filelib:is_regular(filename:join(Candidate, "double-integer.wgsl")) of
+        true -> {true, Candidate};
+        false -> up(filename:dirname(Dir))
+    end.
+
+%%% Loopback gateway: a listening socket that answers every request with 404, so that
+%%% unknown IDs are "not found"; closing it makes the gateway "down".
+
+gateway_port() -> persistent_term:get({?MODULE, gateway_port}).
+
+start_gateway() ->
+    Parent = self(),
+    Pid = spawn(fun() ->
+        {ok, L} = gen_tcp:listen(0, [binary, {ip, {127, 0, 0, 1}}, {active, false},
+                                      {reuseaddr, true}]),
+        {ok, Port} = inet:port(L),
+        Parent ! {gateway, Port},
+        accept(L)
+    end),
+    register(kem_test_gateway, Pid),
+    receive {gateway, Port} -> persistent_term:put({?MODULE, gateway_port}, Port), Port
+    after 5000 -> error(gateway_start)
+    end.
+
+accept(L) ->
+    case gen_tcp:accept(L) of
+        {ok, S} ->
+            spawn(fun() -> serve(S) end),
+            accept(L);
+        {error, _} ->
+            ok
+    end.
+
+serve(S) ->
+    _ = gen_tcp:recv(S, 0, 2000),
+    _ = gen_tcp:send(S, <<"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n">>),
+    gen_tcp:close(S).
+
+%% @doc Takes the gateway down: connections are refused from now on.
+stop_gateway() ->
+    case whereis(kem_test_gateway) of
+        undefined -> ok;
+        Pid -> exit(Pid, kill), ok
+    end.
