@@ -1,0 +1,68 @@
+// Executor benchmarks: warm calls through the C++ API, from 4 bytes up, and the cost of a cold
+// executor (instance + adapter + device), which the proof of concept paid on every call.
+#include <benchmark/benchmark.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "kem/executor.h"
+
+namespace {
+
+std::string double_integer() {
+  std::ifstream file(std::string(KEM_SOURCE_DIR) + "/kernels/double-integer.wgsl");
+  if (!file) file.open("kernels/double-integer.wgsl");  // run from a carried tree
+  std::stringstream s;
+  s << file.rdbuf();
+  return s.str();
+}
+
+kem::Executor& executor() {
+  static auto created = kem::Executor::create();
+  if (!created) {
+    fprintf(stderr, "executor: %s\n", created.error().message.c_str());
+    std::exit(1);
+  }
+  return **created;
+}
+
+void BM_WarmCall(benchmark::State& state) {
+  const std::string source = double_integer();
+  std::vector<uint8_t> input(static_cast<size_t>(state.range(0)), 3);
+  kem::KernelRequest request;
+  request.source = source;
+  request.input = input;
+  if (!executor().run(request)) state.SkipWithError("warm-up call failed");
+  for (auto _ : state) {
+    auto out = executor().run(request);
+    if (!out) {
+      state.SkipWithError(out.error().message.c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(out->data());
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) * state.range(0) * 2);  // up + down
+}
+BENCHMARK(BM_WarmCall)->Arg(4)->Arg(4096)->Arg(1 << 20)->Arg(64 << 20)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+void BM_ColdExecutorAndCall(benchmark::State& state) {
+  const std::string source = double_integer();
+  std::vector<uint8_t> input{1, 3, 5, 7};
+  for (auto _ : state) {
+    auto created = kem::Executor::create();
+    if (!created) {
+      state.SkipWithError(created.error().message.c_str());
+      break;
+    }
+    kem::KernelRequest request;
+    request.source = source;
+    request.input = input;
+    benchmark::DoNotOptimize((*created)->run(request));
+  }
+}
+BENCHMARK(BM_ColdExecutorAndCall)->Iterations(5)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

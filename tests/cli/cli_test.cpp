@@ -1,0 +1,147 @@
+// The kem command as a user runs it: a real process, real files, exit statuses and messages.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int status = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+class KemCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("kem-cli-" + std::to_string(::getpid()) + "-" +
+                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path write(const std::string& name, const std::string& bytes) {
+    std::ofstream(dir_ / name, std::ios::binary) << bytes;
+    return dir_ / name;
+  }
+
+  // Runs `env kem args < stdin_bytes` and captures everything.
+  Outcome kem(const std::string& args, const std::string& stdin_bytes = "", const std::string& env = "") {
+    write("stdin", stdin_bytes);
+    std::string cmd = "cd " + std::string(KEM_SOURCE_DIR) + " && " + env + " " + KEM_BINARY + " " + args + " < " +
+                      (dir_ / "stdin").string() + " > " + (dir_ / "stdout").string() + " 2> " +
+                      (dir_ / "stderr").string();
+    int raw = std::system(cmd.c_str());
+    Outcome o;
+    o.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+    o.out = slurp(dir_ / "stdout");
+    o.err = slurp(dir_ / "stderr");
+    return o;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(KemCli, TheIssueExamplePrintsDoubledBytesInHex) {
+  auto o = kem("run kernels/double-integer.wgsl --hint 1 --format hex", std::string("\x01\x03\x05\x07", 4));
+  EXPECT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.out, "02060a0e\n");
+}
+
+TEST_F(KemCli, InputAndOutputFilesAndU32Format) {
+  // Words 1, 2, 0x7fffffff, 0x80000001 doubled (wrapping): 2, 4, 4294967294, 2.
+  auto in = write("in.bin", std::string("\x01\0\0\0\x02\0\0\0\xff\xff\xff\x7f\x01\0\0\x80", 16));
+  auto o = kem("run kernels/double-integer.wgsl --input " + in.string() + " --format u32 --output " +
+               (dir_ / "out.txt").string());
+  EXPECT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(slurp(dir_ / "out.txt"), "2\n4\n4294967294\n2\n");
+}
+
+TEST_F(KemCli, ParamsFromTheCommandLine) {
+  // pixelize with block 1 is the identity on a 3x2 image.
+  std::string image;
+  for (int i = 0; i < 6; ++i) image += std::string{char(i), char(10 + i), char(20 + i), char(30 + i)};
+  auto o = kem("run kernels/pixelize.wgsl --param 3 --param 2 --param 1 --format raw", image);
+  EXPECT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.out, image);
+}
+
+TEST_F(KemCli, CheckPrintsTheReflection) {
+  auto o = kem("check kernels/double-integer.wgsl");
+  ASSERT_EQ(o.status, 0) << o.err;
+  auto j = nlohmann::json::parse(o.out);
+  EXPECT_EQ(j["entry_points"][0]["name"], "main");
+  EXPECT_EQ(j["entry_points"][0]["workgroup_size"], nlohmann::json::parse("[256,1,1]"));
+  ASSERT_EQ(j["bindings"].size(), 2u);
+  EXPECT_EQ(j["bindings"][0]["binding"], 0);
+  EXPECT_EQ(j["bindings"][0]["access"], "read");
+  EXPECT_EQ(j["bindings"][1]["binding"], 1);
+  EXPECT_EQ(j["bindings"][1]["access"], "read_write");
+}
+
+TEST_F(KemCli, CheckReportsCompileErrorsWithLineAndColumn) {
+  auto bad = write("bad.wgsl",
+                   "@group(0) @binding(0) var<storage, read> input: array<u32>;\n"
+                   "@compute @workgroup_size(8)\n"
+                   "fn main() {\n"
+                   "  let x: u32 = input[0] + oops;\n"
+                   "}\n");
+  auto o = kem("check " + bad.string());
+  EXPECT_EQ(o.status, 1);
+  EXPECT_NE(o.err.find(bad.string() + ":4:27:"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("oops"), std::string::npos) << o.err;
+}
+
+TEST_F(KemCli, RuntimeErrorsExitWithOne) {
+  auto o = kem("run kernels/double-integer.wgsl --hint 1", "");
+  EXPECT_EQ(o.status, 1);
+  EXPECT_NE(o.err.find("invalid_argument: input is empty"), std::string::npos) << o.err;
+  o = kem("run no-such-kernel.wgsl", "abcd");
+  EXPECT_EQ(o.status, 1);
+  EXPECT_NE(o.err.find("no-such-kernel.wgsl"), std::string::npos) << o.err;
+}
+
+TEST_F(KemCli, UsageErrorsExitWithTwo) {
+  EXPECT_EQ(kem("run").status, 2);
+  EXPECT_EQ(kem("run kernels/double-integer.wgsl --format bogus", "abcd").status, 2);
+  EXPECT_EQ(kem("run kernels/double-integer.wgsl --workgroups 0", "abcd").status, 2);
+  EXPECT_EQ(kem("frobnicate").status, 2);
+  EXPECT_EQ(kem("").status, 2);
+}
+
+TEST_F(KemCli, InfoDescribesARealVulkanAdapter) {
+  auto o = kem("info");
+  ASSERT_EQ(o.status, 0) << o.err;
+  auto j = nlohmann::json::parse(o.out);
+  EXPECT_EQ(j["backend"], "vulkan");
+  EXPECT_FALSE(j["name"].get<std::string>().empty());
+  EXPECT_GT(j["limits"]["max_storage_buffer_binding_size"].get<uint64_t>(), 0u);
+}
+
+TEST_F(KemCli, DawnsNullBackendIsRefused) {
+  // Without any Vulkan driver, Dawn offers its Null backend as the high-performance adapter; it
+  // would accept work and run none of it.
+  auto o = kem("info", "", "VK_DRIVER_FILES=/nonexistent/icd.json");
+  EXPECT_EQ(o.status, 1);
+  EXPECT_NE(o.err.find("Null backend"), std::string::npos) << o.err;
+  o = kem("run kernels/double-integer.wgsl", "abcd", "VK_DRIVER_FILES=/nonexistent/icd.json");
+  EXPECT_EQ(o.status, 1);
+  EXPECT_NE(o.err.find("no_adapter"), std::string::npos) << o.err;
+  EXPECT_EQ(o.out, "");
+}
+
+}  // namespace
