@@ -13,7 +13,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 backports_file=/etc/apt/sources.list.d/bookworm-backports.sources
 backport_packages=(mesa-vulkan-drivers libvulkan1)
 packages=(
-  cmake ninja-build g++ pkg-config nodejs npm
+  cmake ninja-build g++ pkg-config
   nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libssl-dev libpng-dev
   erlang-base erlang-dev erlang-eunit erlang-inets erlang-crypto erlang-ssl erlang-public-key
@@ -25,6 +25,8 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# npm fetches Dawn; machines of this kind ship Node.js with npm, otherwise Debian's npm will do.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 mesa_version=$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || true)
 need_backports=0
 case "$mesa_version" in *bpo12*) ;; *) need_backports=1 ;; esac
