@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 
+#include "text_position.h"
+
 namespace kem::wgsl {
 
 std::string format_diagnostic(SourcePos pos, std::string_view message) {
@@ -58,14 +60,7 @@ class Lexer {
   bool starts_with(std::string_view s) const { return src_.substr(pos_.offset).starts_with(s); }
 
   // Length in bytes of the line break at the current position, 0 if there is none.
-  size_t line_break_length() const {
-    char c = peek();
-    if (c == '\r') return peek(1) == '\n' ? 2 : 1;
-    if (c == '\n' || c == '\v' || c == '\f') return 1;
-    if (starts_with("\xC2\x85")) return 2;                               // U+0085
-    if (starts_with("\xE2\x80\xA8") || starts_with("\xE2\x80\xA9")) return 3;  // U+2028/9
-    return 0;
-  }
+  size_t line_break_length() const { return wgsl::line_break_length(src_, pos_.offset); }
   size_t blank_length() const {
     char c = peek();
     if (c == ' ' || c == '\t') return 1;

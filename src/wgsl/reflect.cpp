@@ -160,11 +160,6 @@ Result<EntryPoint> reflect_entry(const wgsl::Module& module, ConstEvaluator& eva
                                    std::to_string(v->value));
     ep.workgroup_size[i] = static_cast<uint32_t>(v->value);
   }
-  for (const auto& param : f.params) {
-    const Attribute* builtin = find_attribute(param.attributes, "builtin");
-    if (builtin && builtin->args.size() == 1 && builtin->args[0]->text == "num_workgroups")
-      ep.reads_num_workgroups = true;
-  }
   return ep;
 }
 

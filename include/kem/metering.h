@@ -1,0 +1,109 @@
+// Loop metering (issue 7): a source transformation that gives every `loop`, `for` and `while`
+// of a kernel an iteration budget, so that no kernel can keep the GPU busy forever.
+//
+// WHAT IS COUNTED. Per invocation, across all loops: every entry into a loop body (every
+// iteration of any loop, in any function, nested or not) costs one unit of the invocation's
+// budget. Once an invocation has used its whole budget, the next iteration it would start
+// instead sets the `exceeded` flag and leaves the loop; from then on every loop it reaches is
+// left at its next iteration, so the invocation runs to its end in bounded time. Loops in
+// functions called from loops share the same count, so runaway nested loops are caught.
+//
+// UNIFORMITY. A loop that contains (directly or through the functions it calls) a barrier or
+// another builtin that WGSL requires in uniform control flow (workgroupBarrier, storageBarrier,
+// textureBarrier, workgroupUniformLoad, subgroup and quad operations, derivatives) is left by the
+// whole workgroup together: each invocation that passed its budget raises a flag in workgroup
+// memory, and the loop reads it with workgroupUniformLoad, whose result WGSL knows to be uniform.
+// Other loops are left by each invocation on its own; WGSL loops reconverge at their exit, so
+// this keeps valid code valid. Known limit: a value computed inside such a barrier-free loop is
+// non-uniform to WGSL's analysis after metering; a kernel that uses it to decide whether to reach
+// a barrier fails to compile when metered (a compile_error, never a hang).
+//
+// WHAT THE EXECUTOR MUST DO for a metered call:
+//  1. Reflect and validate the user's ORIGINAL source (reflect_wgsl), not the transformed one;
+//     call meter_wgsl(original, options) and compile MeteredKernel::source instead of the
+//     original. The transformed source does not depend on the budget, so one compiled pipeline
+//     (cache key: the transformed source) serves every budget.
+//  2. Create a buffer of kMeterBufferSize (8) bytes, usage Storage | CopyDst | CopySrc, and
+//     write two little-endian u32 words into it before the dispatch:
+//        word 0 (kMeterBudgetWord)   = effective_loop_budget(operator_budget, requested budget)
+//        word 1 (kMeterExceededWord) = 0
+//  3. Bind it as `var<storage, read_write>` at @group(MeteredKernel::group)
+//     @binding(MeteredKernel::binding) (group 0, binding 15 by default), next to the user's
+//     group-0 bindings, in the same bind group (layout entry: compute visibility, buffer type
+//     storage, min binding size 8). Every compute entry point references it, so an automatic
+//     layout includes it too. It counts against maxStorageBuffersPerShaderStage (8 by default):
+//     a metered kernel has one storage buffer fewer for itself.
+//  4. After the dispatch, copy the buffer back and read word 1. Non-zero means at least one
+//     invocation ran past its budget: the call fails with ErrorCode::budget_exceeded and its
+//     outputs, which are incomplete, must not be returned. Zero means the call stayed within
+//     budget and its outputs are exactly those of the unmetered kernel.
+//  5. Compile messages from Dawn carry offsets / line:column in the TRANSFORMED source; map them
+//     with MeteredKernel::to_original before showing them. Lines are never changed (inserted
+//     text contains no line break, except the declarations appended after the user's last line),
+//     only columns on lines with a loop shift.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kem/result.h"
+
+namespace kem {
+
+inline constexpr uint32_t kMeterGroup = 0;
+inline constexpr uint32_t kMeterBinding = 15;  // reserved: user kernels may not declare it
+inline constexpr uint64_t kMeterBufferSize = 8;
+inline constexpr uint32_t kMeterBudgetWord = 0;    // in: iterations allowed per invocation
+inline constexpr uint32_t kMeterExceededWord = 1;  // out: non-zero when a budget was exceeded
+inline constexpr uint32_t kDefaultLoopBudget = 1u << 24;
+
+// The budget for one call: the operator's configured budget, lowered (never raised) by what the
+// request asks for.
+uint32_t effective_loop_budget(uint32_t operator_budget, std::optional<uint64_t> requested);
+
+struct MeteringOptions {
+  uint32_t group = kMeterGroup;
+  uint32_t binding = kMeterBinding;
+};
+
+// A position in the user's original source.
+struct OriginalLocation {
+  uint32_t offset = 0;  // byte offset
+  uint32_t line = 1;    // 1-based
+  uint32_t column = 1;  // 1-based, in characters (code points), as reflect_wgsl reports them
+  bool in_inserted_code = false;  // the transformed position lies in text KEM inserted; the
+                                  // location is then where that text was inserted
+};
+
+struct MeteredKernel {
+  std::string source;  // the transformed WGSL to compile
+  uint32_t group = kMeterGroup;
+  uint32_t binding = kMeterBinding;
+  uint32_t metered_loops = 0;  // loops given a budget check
+  uint32_t uniform_loops = 0;  // of which leave the workgroup together (they contain barriers)
+
+  // The original position of a byte offset in `source` (a Dawn message's `offset`).
+  OriginalLocation to_original(uint64_t offset) const;
+  // The original position of a line and byte position in `source` (a Dawn message's `lineNum`
+  // and `linePos`, both 1-based, linePos in bytes).
+  OriginalLocation to_original(uint64_t line, uint64_t line_pos) const;
+
+  // Where text was inserted: the original byte offset and the number of bytes inserted there,
+  // in increasing offset order. Used by to_original.
+  struct Insertion {
+    uint32_t offset = 0;
+    uint32_t length = 0;
+  };
+  std::vector<Insertion> insertions;
+  std::string original;  // the user's source, to turn offsets into lines and columns
+};
+
+// Parses `source` and returns it with every loop metered. Errors: compile_error for syntax and
+// reflection errors (positions in `source`), and for a kernel that declares the reserved binding
+// itself.
+Result<MeteredKernel> meter_wgsl(std::string_view source, const MeteringOptions& options = {});
+
+}  // namespace kem

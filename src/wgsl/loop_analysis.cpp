@@ -1,0 +1,77 @@
+#include "loop_analysis.h"
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "ast_visit.h"
+
+namespace kem::wgsl {
+
+bool requires_uniform_control_flow(std::string_view name) {
+  static const std::set<std::string_view> kExact = {
+      "workgroupBarrier", "storageBarrier",      "textureBarrier",
+      "workgroupUniformLoad", "textureSample", "textureSampleBias",
+      "textureSampleCompare", "dpdx",          "dpdxCoarse",
+      "dpdxFine",         "dpdy",              "dpdyCoarse",
+      "dpdyFine",         "fwidth",            "fwidthCoarse",
+      "fwidthFine"};
+  return kExact.contains(name) || name.starts_with("subgroup") || name.starts_with("quad");
+}
+
+namespace {
+
+// Names of everything called in `s` (user functions and builtins alike).
+std::set<std::string> calls_in(const Stmt& s) {
+  std::set<std::string> out;
+  visit_stmt(
+      s, [](const Stmt&) {},
+      [&](const Expr& e) {
+        if (e.kind == ExprKind::call) out.insert(e.text);
+      });
+  return out;
+}
+
+}  // namespace
+
+std::vector<LoopSite> find_loops(const Module& module) {
+  // A function needs uniform control flow if it calls such a builtin or such a function. WGSL
+  // forbids recursion, but the input is untrusted, so this is a fixpoint, not a recursion.
+  std::map<std::string, std::set<std::string>> calls;
+  for (const Function& f : module.functions)
+    if (f.body) calls[f.name] = calls_in(*f.body);
+  std::set<std::string> uniform_functions;
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const auto& [name, callees] : calls) {
+      if (uniform_functions.contains(name)) continue;
+      for (const std::string& c : callees) {
+        if (requires_uniform_control_flow(c) || uniform_functions.contains(c)) {
+          uniform_functions.insert(name);
+          changed = true;
+          break;
+        }
+      }
+    }
+  }
+  auto needs_uniform = [&](const Stmt& loop) {
+    for (const std::string& c : calls_in(loop))
+      if (requires_uniform_control_flow(c) || uniform_functions.contains(c)) return true;
+    return false;
+  };
+
+  std::vector<LoopSite> loops;
+  for (const Function& f : module.functions) {
+    if (!f.body) continue;
+    visit_stmt(
+        *f.body,
+        [&](const Stmt& s) {
+          if (s.kind == StmtKind::loop || s.kind == StmtKind::for_ || s.kind == StmtKind::while_)
+            loops.push_back({&s, needs_uniform(s)});
+        },
+        [](const Expr&) {});
+  }
+  return loops;
+}
+
+}  // namespace kem::wgsl

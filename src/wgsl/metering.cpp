@@ -1,0 +1,179 @@
+// meter_wgsl: inserts a budget check at the top of every loop body and appends the meter's
+// declarations after the user's last line. Inserted text never contains a line break, so every
+// line of the user's kernel keeps its number; see include/kem/metering.h for the protocol.
+#include "kem/metering.h"
+
+#include <algorithm>
+#include <new>
+
+#include "ast.h"
+#include "kem/reflection.h"
+#include "lexer.h"
+#include "loop_analysis.h"
+#include "parser.h"
+#include "text_position.h"
+
+namespace kem {
+
+uint32_t effective_loop_budget(uint32_t operator_budget, std::optional<uint64_t> requested) {
+  if (!requested) return operator_budget;
+  return static_cast<uint32_t>(std::min<uint64_t>(operator_budget, *requested));
+}
+
+OriginalLocation MeteredKernel::to_original(uint64_t offset) const {
+  OriginalLocation out;
+  uint64_t shift = 0;  // bytes inserted before `offset`
+  uint64_t original_offset = 0;
+  bool resolved = false;
+  for (const Insertion& ins : insertions) {
+    const uint64_t start = ins.offset + shift;  // where the inserted text starts in `source`
+    if (offset < start) break;
+    if (offset < start + ins.length) {
+      original_offset = ins.offset;
+      out.in_inserted_code = true;
+      resolved = true;
+      break;
+    }
+    shift += ins.length;
+  }
+  if (!resolved) original_offset = offset - shift;
+  original_offset = std::min<uint64_t>(original_offset, original.size());
+  const wgsl::SourcePos pos = wgsl::position_of(original, static_cast<size_t>(original_offset));
+  out.offset = pos.offset;
+  out.line = pos.line;
+  out.column = pos.column;
+  return out;
+}
+
+OriginalLocation MeteredKernel::to_original(uint64_t line, uint64_t line_pos) const {
+  std::optional<size_t> start = wgsl::line_start(source, static_cast<size_t>(line));
+  if (!start) return to_original(static_cast<uint64_t>(source.size()));
+  return to_original(*start + (line_pos > 0 ? line_pos - 1 : 0));
+}
+
+namespace {
+
+Error error_at(wgsl::SourcePos pos, const std::string& message) {
+  return make_error(ErrorCode::compile_error, wgsl::format_diagnostic(pos, message));
+}
+
+// A prefix for KEM's names that no identifier of the kernel starts with, so they cannot clash.
+std::string unused_prefix(const std::vector<wgsl::Token>& tokens) {
+  for (int n = 0;; ++n) {
+    std::string prefix = "kem_meter" + (n == 0 ? std::string() : std::to_string(n));
+    bool used = std::any_of(tokens.begin(), tokens.end(), [&](const wgsl::Token& t) {
+      return t.kind == wgsl::TokenKind::identifier && t.text.starts_with(prefix);
+    });
+    if (!used) return prefix;
+  }
+}
+
+// The declarations appended after the user's source. P is the prefix.
+std::string meter_declarations(const std::string& p, const MeteringOptions& options,
+                               bool with_uniform_exit) {
+  std::string s =
+      "\n// Loop metering added by KEM (issue 7). The lines above are the kernel as written.\n"
+      "struct " + p + "_State { budget: u32, exceeded: atomic<u32> }\n"
+      "@group(" + std::to_string(options.group) + ") @binding(" + std::to_string(options.binding) +
+      ") var<storage, read_write> " + p + ": " + p + "_State;\n"
+      "var<private> " + p + "_count: u32;\n"
+      "var<private> " + p + "_stop: bool;\n"
+      "// Counts one loop iteration of this invocation; true once the budget is used up.\n"
+      "fn " + p + "_tick() -> bool {\n"
+      "  if !" + p + "_stop {\n"
+      "    if " + p + "_count < " + p + ".budget {\n"
+      "      " + p + "_count += 1u;\n"
+      "    } else {\n"
+      "      " + p + "_stop = true;\n"
+      "      atomicStore(&" + p + ".exceeded, 1u);\n"
+      "    }\n"
+      "  }\n"
+      "  return " + p + "_stop;\n"
+      "}\n";
+  if (with_uniform_exit) {
+    s += "var<workgroup> " + p + "_halt: bool;\n"
+         "// For loops with barriers: the whole workgroup leaves once any invocation is over budget.\n"
+         "fn " + p + "_tick_uniform() -> bool {\n"
+         "  if " + p + "_tick() { " + p + "_halt = true; }\n"
+         "  return workgroupUniformLoad(&" + p + "_halt);\n"
+         "}\n";
+  }
+  return s;
+}
+
+bool has_attribute(const std::vector<wgsl::Attribute>& attrs, std::string_view name) {
+  return std::any_of(attrs.begin(), attrs.end(),
+                     [&](const wgsl::Attribute& a) { return a.name == name; });
+}
+
+Result<MeteredKernel> meter(std::string_view source, const MeteringOptions& options) {
+  // Reflection first: the same errors, at the same positions, as an unmetered call would give.
+  Result<Reflection> reflection = reflect_wgsl(source);
+  if (!reflection) return reflection.take_error();
+  for (const ResourceBinding& b : reflection->bindings) {
+    if (b.group == options.group && b.binding == options.binding)
+      return error_at({0, b.line, b.column},
+                      "@group(" + std::to_string(b.group) + ") @binding(" +
+                          std::to_string(b.binding) + ") is reserved for KEM's loop meter; '" +
+                          b.name + "' must use another binding");
+  }
+  Result<wgsl::Module> module = wgsl::parse_wgsl(source);
+  if (!module) return module.take_error();
+  Result<std::vector<wgsl::Token>> tokens = wgsl::tokenize(source);
+  if (!tokens) return tokens.take_error();
+  const std::string p = unused_prefix(*tokens);
+
+  struct Edit {
+    uint32_t offset;
+    std::string text;
+  };
+  std::vector<Edit> edits;
+  MeteredKernel out;
+  out.group = options.group;
+  out.binding = options.binding;
+  for (const wgsl::LoopSite& site : wgsl::find_loops(*module)) {
+    // Just after the body's '{': the check runs at the start of every iteration.
+    const uint32_t at = site.loop->body->pos.offset + 1;
+    const char* tick = site.needs_uniform_exit ? "_tick_uniform" : "_tick";
+    edits.push_back({at, " if " + p + tick + "() { break; }"});
+    ++out.metered_loops;
+    if (site.needs_uniform_exit) ++out.uniform_loops;
+  }
+  for (const wgsl::Function& f : module->functions) {
+    // A use of the meter in every compute entry point, so that a layout derived from the
+    // shader ("auto") always contains its binding, even for kernels without loops.
+    if (has_attribute(f.attributes, "compute") && f.body)
+      edits.push_back({f.body->pos.offset + 1, " _ = &" + p + ";"});
+  }
+  edits.push_back({static_cast<uint32_t>(source.size()),
+                   meter_declarations(p, options, out.uniform_loops > 0)});
+  std::stable_sort(edits.begin(), edits.end(),
+                   [](const Edit& a, const Edit& b) { return a.offset < b.offset; });
+
+  out.source.reserve(source.size() + 1024);
+  uint32_t copied = 0;
+  for (const Edit& e : edits) {
+    out.source.append(source.substr(copied, e.offset - copied));
+    out.source.append(e.text);
+    copied = e.offset;
+    if (!out.insertions.empty() && out.insertions.back().offset == e.offset)
+      out.insertions.back().length += static_cast<uint32_t>(e.text.size());
+    else
+      out.insertions.push_back({e.offset, static_cast<uint32_t>(e.text.size())});
+  }
+  out.source.append(source.substr(copied));
+  out.original = std::string(source);
+  return out;
+}
+
+}  // namespace
+
+Result<MeteredKernel> meter_wgsl(std::string_view source, const MeteringOptions& options) {
+  try {
+    return meter(source, options);
+  } catch (const std::bad_alloc&) {
+    return make_error(ErrorCode::internal, "out of memory while metering WGSL");
+  }
+}
+
+}  // namespace kem

@@ -1,0 +1,304 @@
+// Loop metering as a source transformation: the exact text it produces, that the result is
+// still WGSL (re-parsed and re-reflected with our own front end), the choice between per-
+// invocation and workgroup-uniform exits, and the map from transformed positions back to the
+// user's source. Running metered kernels on a GPU is the executor's suite.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "corpus.h"
+#include "kem/metering.h"
+#include "kem/reflection.h"
+#include "lexer.h"
+#include "parser.h"
+
+namespace kem {
+namespace {
+
+MeteredKernel meter_ok(std::string_view src, const MeteringOptions& options = {}) {
+  Result<MeteredKernel> m = meter_wgsl(src, options);
+  EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error().message);
+  return m.ok() ? std::move(m).value() : MeteredKernel{};
+}
+
+// Line `n` (1-based) of `text`.
+std::string line_of(const std::string& text, size_t n) {
+  size_t start = 0;
+  for (size_t i = 1; i < n; ++i) start = text.find('\n', start) + 1;
+  return text.substr(start, text.find('\n', start) - start);
+}
+
+constexpr std::string_view kLoops = R"(@group(0) @binding(0) var<storage, read_write> data: array<u32>;
+@compute @workgroup_size(1)
+fn main() {
+  var i = 0u;
+  while i < 10u { i++; }
+  for (var j = 0u; j < 3u; j++) { loop { break; } }
+  data[0] = i;
+})";
+
+constexpr std::string_view kDeclarations = R"(
+// Loop metering added by KEM (issue 7). The lines above are the kernel as written.
+struct kem_meter_State { budget: u32, exceeded: atomic<u32> }
+@group(0) @binding(15) var<storage, read_write> kem_meter: kem_meter_State;
+var<private> kem_meter_count: u32;
+var<private> kem_meter_stop: bool;
+// Counts one loop iteration of this invocation; true once the budget is used up.
+fn kem_meter_tick() -> bool {
+  if !kem_meter_stop {
+    if kem_meter_count < kem_meter.budget {
+      kem_meter_count += 1u;
+    } else {
+      kem_meter_stop = true;
+      atomicStore(&kem_meter.exceeded, 1u);
+    }
+  }
+  return kem_meter_stop;
+}
+)";
+
+TEST(Metering, ExactTransformation) {
+  MeteredKernel m = meter_ok(kLoops);
+  const std::string expected =
+      R"(@group(0) @binding(0) var<storage, read_write> data: array<u32>;
+@compute @workgroup_size(1)
+fn main() { _ = &kem_meter;
+  var i = 0u;
+  while i < 10u { if kem_meter_tick() { break; } i++; }
+  for (var j = 0u; j < 3u; j++) { if kem_meter_tick() { break; } loop { if kem_meter_tick() { break; } break; } }
+  data[0] = i;
+})" + std::string(kDeclarations);
+  EXPECT_EQ(m.source, expected);
+  EXPECT_EQ(m.metered_loops, 3u);
+  EXPECT_EQ(m.uniform_loops, 0u);
+  EXPECT_EQ(m.group, 0u);
+  EXPECT_EQ(m.binding, 15u);
+}
+
+TEST(Metering, OutputParsesAndReflectsWithTheMeterBinding) {
+  MeteredKernel m = meter_ok(kLoops);
+  Result<Reflection> r = reflect_wgsl(m.source);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->bindings.size(), 2u);
+  EXPECT_EQ(r->bindings[0].name, "data");
+  EXPECT_EQ(r->bindings[1].name, "kem_meter");
+  EXPECT_EQ(r->bindings[1].group, 0u);
+  EXPECT_EQ(r->bindings[1].binding, 15u);
+  EXPECT_EQ(r->bindings[1].address_space, AddressSpace::storage);
+  EXPECT_EQ(r->bindings[1].access, AccessMode::read_write);
+  EXPECT_EQ(r->bindings[1].type, "kem_meter_State");
+  ASSERT_EQ(r->entry_points.size(), 1u);
+  EXPECT_EQ(r->entry_points[0].workgroup_size, (std::array<uint32_t, 3>{1, 1, 1}));
+}
+
+TEST(Metering, LoopsWithBarriersLeaveTheWorkgroupTogether) {
+  constexpr std::string_view src = R"(fn sync() { workgroupBarrier(); }
+fn helper() { for (var k = 0; k < 2; k++) { sync(); } }
+@compute @workgroup_size(64) fn main(@builtin(local_invocation_index) i: u32) {
+  for (var n = 0; n < 4; n++) { helper(); }
+  while i > 100u { if i == 200u { continue; } }
+  loop { for (var j = 0; j < 2; j++) { } workgroupBarrier(); break; }
+  for (;;) { _ = subgroupAdd(1u); break; }
+})";
+  MeteredKernel m = meter_ok(src);
+  EXPECT_EQ(m.metered_loops, 6u);
+  EXPECT_EQ(m.uniform_loops, 4u);
+  EXPECT_EQ(line_of(m.source, 2),
+            "fn helper() { for (var k = 0; k < 2; k++) { if kem_meter_tick_uniform() { break; } "
+            "sync(); } }");
+  EXPECT_EQ(line_of(m.source, 3),
+            "@compute @workgroup_size(64) fn main(@builtin(local_invocation_index) i: u32) { _ = "
+            "&kem_meter;");
+  EXPECT_EQ(line_of(m.source, 4),
+            "  for (var n = 0; n < 4; n++) { if kem_meter_tick_uniform() { break; } helper(); }");
+  EXPECT_EQ(line_of(m.source, 5),
+            "  while i > 100u { if kem_meter_tick() { break; } if i == 200u { continue; } }");
+  EXPECT_EQ(line_of(m.source, 6),
+            "  loop { if kem_meter_tick_uniform() { break; } for (var j = 0; j < 2; j++) { if "
+            "kem_meter_tick() { break; } } workgroupBarrier(); break; }");
+  EXPECT_EQ(line_of(m.source, 7),
+            "  for (;;) { if kem_meter_tick_uniform() { break; } _ = subgroupAdd(1u); break; }");
+  // The uniform exit and its workgroup flag are declared only when some loop needs them.
+  EXPECT_NE(m.source.find("var<workgroup> kem_meter_halt: bool;\n"
+                          "// For loops with barriers: the whole workgroup leaves once any "
+                          "invocation is over budget.\n"
+                          "fn kem_meter_tick_uniform() -> bool {\n"
+                          "  if kem_meter_tick() { kem_meter_halt = true; }\n"
+                          "  return workgroupUniformLoad(&kem_meter_halt);\n"
+                          "}\n"),
+            std::string::npos);
+  EXPECT_EQ(meter_ok(kLoops).source.find("kem_meter_halt"), std::string::npos);
+  EXPECT_TRUE(wgsl::parse_wgsl(m.source).ok());
+}
+
+TEST(Metering, KernelsWithoutLoopsStillReferenceTheMeter) {
+  MeteredKernel m = meter_ok(wgsl::test::kKernels[0]);
+  EXPECT_EQ(m.metered_loops, 0u);
+  EXPECT_EQ(line_of(m.source, 4),
+            "fn main(@builtin(global_invocation_id) id: vec3<u32>) { _ = &kem_meter;");
+}
+
+TEST(Metering, ReservedBindingAndNameClashes) {
+  Result<MeteredKernel> clash =
+      meter_wgsl("@group(0) @binding(15) var<storage, read_write> x: array<u32>;\n"
+                 "@compute @workgroup_size(1) fn main() { x[0] = 1u; }");
+  ASSERT_FALSE(clash.ok());
+  EXPECT_EQ(clash.error().code, ErrorCode::compile_error);
+  EXPECT_EQ(clash.error().message,
+            "1:49: @group(0) @binding(15) is reserved for KEM's loop meter; 'x' must use another "
+            "binding");
+  // Another reserved binding can be configured; then 15 is free for the kernel.
+  MeteringOptions options;
+  options.binding = 7;
+  MeteredKernel moved = meter_ok(
+      "@group(0) @binding(15) var<storage, read_write> x: array<u32>;\n"
+      "@compute @workgroup_size(1) fn main() { x[0] = 1u; }",
+      options);
+  EXPECT_EQ(moved.binding, 7u);
+  EXPECT_NE(moved.source.find("@group(0) @binding(7) var<storage, read_write> kem_meter: "),
+            std::string::npos);
+  // A kernel whose own names start with the meter's prefix gets another prefix.
+  MeteredKernel renamed = meter_ok(
+      "var<private> kem_meter_count: u32;\n"
+      "@compute @workgroup_size(1) fn main() { loop { kem_meter_count++; } }");
+  EXPECT_EQ(line_of(renamed.source, 2),
+            "@compute @workgroup_size(1) fn main() { _ = &kem_meter1; loop { if kem_meter1_tick() "
+            "{ break; } kem_meter_count++; } }");
+  EXPECT_TRUE(wgsl::parse_wgsl(renamed.source).ok());
+  // Syntax errors speak of the user's source.
+  Result<MeteredKernel> bad = meter_wgsl("fn main() {\n  loop {\n}");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message, "3:2: expected '}' to close the block, found end of input");
+}
+
+TEST(Metering, PositionsMapBackToTheOriginal) {
+  MeteredKernel m = meter_ok(kLoops);
+  // Line 5 is "  while i < 10u { if kem_meter_tick() { break; } i++; }" after metering: the
+  // 31 inserted bytes sit after the '{' at column 17.
+  OriginalLocation after = m.to_original(5, 19 + 31);
+  EXPECT_EQ(after.line, 5u);
+  EXPECT_EQ(after.column, 19u);
+  EXPECT_FALSE(after.in_inserted_code);
+  OriginalLocation before = m.to_original(5, 17);
+  EXPECT_EQ(before.column, 17u);
+  EXPECT_FALSE(before.in_inserted_code);
+  OriginalLocation inside = m.to_original(5, 25);
+  EXPECT_EQ(inside.line, 5u);
+  EXPECT_EQ(inside.column, 18u);
+  EXPECT_TRUE(inside.in_inserted_code);
+  // Line 6 has two insertions; "break;" of the inner loop is at column 42 originally.
+  const std::string line6 = line_of(m.source, 6);
+  const size_t inner_break = line6.rfind("break; }");
+  OriginalLocation b = m.to_original(6, inner_break + 1);
+  EXPECT_EQ(b.line, 6u);
+  EXPECT_EQ(b.column, 42u);
+  EXPECT_FALSE(b.in_inserted_code);
+  // The appended declarations map to the end of the user's source.
+  OriginalLocation tail = m.to_original(m.source.find("fn kem_meter_tick"));
+  EXPECT_TRUE(tail.in_inserted_code);
+  EXPECT_EQ(tail.offset, kLoops.size());
+  EXPECT_EQ(tail.line, 8u);
+  EXPECT_EQ(tail.column, 2u);
+  // Past the end and on lines that do not exist: clamped, never out of range.
+  EXPECT_EQ(m.to_original(1u << 30).offset, kLoops.size());
+  EXPECT_EQ(m.to_original(1000, 1).offset, kLoops.size());
+}
+
+// Every token of the original appears in the transformed text, in order, at a position that maps
+// back to exactly its own line, column and offset; every other token maps into inserted code.
+void expect_faithful_map(std::string_view original) {
+  MeteredKernel m = meter_ok(original);
+  Result<std::vector<wgsl::Token>> before = wgsl::tokenize(original);
+  Result<std::vector<wgsl::Token>> after = wgsl::tokenize(m.source);
+  ASSERT_TRUE(before.ok() && after.ok());
+  size_t next = 0;
+  for (const wgsl::Token& t : *after) {
+    if (t.kind == wgsl::TokenKind::end) break;
+    OriginalLocation loc = m.to_original(t.pos.offset);
+    // Dawn reports a line and the byte position within it.
+    const size_t newline = m.source.rfind('\n', t.pos.offset == 0 ? 0 : t.pos.offset - 1);
+    const size_t line_begin = (newline == std::string::npos || t.pos.offset == 0) ? 0 : newline + 1;
+    OriginalLocation by_line = m.to_original(t.pos.line, t.pos.offset - line_begin + 1);
+    EXPECT_EQ(by_line.offset, loc.offset);
+    if (loc.in_inserted_code) continue;
+    ASSERT_LT(next, before->size() - 1) << "extra token " << t.text;
+    const wgsl::Token& o = (*before)[next++];
+    EXPECT_EQ(t.text, o.text);
+    EXPECT_EQ(loc.offset, o.pos.offset);
+    EXPECT_EQ(loc.line, o.pos.line);
+    EXPECT_EQ(loc.column, o.pos.column);
+    EXPECT_EQ(t.pos.line, o.pos.line) << "metering must not move a token to another line";
+  }
+  EXPECT_EQ(next, before->size() - 1) << "tokens of the original are missing";
+}
+
+TEST(Metering, MapIsFaithfulOnTheCorpus) {
+  expect_faithful_map(wgsl::test::kEveryForm);
+  for (std::string_view k : wgsl::test::kKernels) expect_faithful_map(k);
+  expect_faithful_map(kLoops);
+  // Characters of several bytes before an insertion: columns still count characters.
+  expect_faithful_map("// héllo\n@compute @workgroup_size(1) fn main() { /* é */ loop { break; } }");
+}
+
+TEST(Metering, CorpusStaysValidWgsl) {
+  for (std::string_view k : wgsl::test::kKernels) {
+    MeteredKernel m = meter_ok(k);
+    Result<Reflection> before = reflect_wgsl(k);
+    Result<Reflection> after = reflect_wgsl(m.source);
+    ASSERT_TRUE(before.ok() && after.ok()) << (after.ok() ? "" : after.error().message);
+    EXPECT_EQ(after->bindings.size(), before->bindings.size() + 1);
+    ASSERT_EQ(after->entry_points.size(), before->entry_points.size());
+    for (size_t i = 0; i < before->entry_points.size(); ++i) {
+      EXPECT_EQ(after->entry_points[i].workgroup_size, before->entry_points[i].workgroup_size);
+      EXPECT_EQ(after->entry_points[i].line, before->entry_points[i].line);
+    }
+  }
+  MeteredKernel reduce = meter_ok(wgsl::test::kKernels[1]);
+  EXPECT_EQ(reduce.metered_loops, 1u);
+  EXPECT_EQ(reduce.uniform_loops, 1u);
+  MeteredKernel mandel = meter_ok(wgsl::test::kKernels[2]);
+  EXPECT_EQ(mandel.metered_loops, 1u);
+  EXPECT_EQ(mandel.uniform_loops, 0u);
+  MeteredKernel collatz = meter_ok(wgsl::test::kKernels[3]);
+  EXPECT_EQ(collatz.metered_loops, 1u);
+}
+
+TEST(Metering, MutatedInputsGiveValidOutputOrTheReflectionError) {
+  std::mt19937 rng(99);
+  std::vector<std::string_view> seeds(wgsl::test::kKernels.begin(), wgsl::test::kKernels.end());
+  seeds.push_back(kLoops);
+  int metered = 0;
+  for (int i = 0; i < 1500; ++i) {
+    std::string src(seeds[i % seeds.size()]);
+    for (int k = 0; k < 2; ++k) {
+      size_t at = rng() % src.size();
+      if (rng() % 2) src.erase(at, 1 + rng() % 4);
+      else src.insert(at, std::string(1, "{}();<>\nloop for while break"[rng() % 30]));
+    }
+    Result<Reflection> r = reflect_wgsl(src);
+    Result<MeteredKernel> m = meter_wgsl(src);
+    if (!r.ok()) {
+      ASSERT_FALSE(m.ok());
+      // A kernel that declares the reserved binding is refused even though it reflects.
+      EXPECT_EQ(m.error().message, r.error().message);
+      continue;
+    }
+    ASSERT_TRUE(m.ok()) << m.error().message << "\n" << src;
+    Result<wgsl::Module> again = wgsl::parse_wgsl(m->source);
+    ASSERT_TRUE(again.ok()) << again.error().message << "\n" << m->source;
+    ++metered;
+  }
+  EXPECT_GT(metered, 100);
+}
+
+TEST(Metering, EffectiveBudget) {
+  EXPECT_EQ(kDefaultLoopBudget, 16777216u);
+  EXPECT_EQ(effective_loop_budget(kDefaultLoopBudget, std::nullopt), 16777216u);
+  EXPECT_EQ(effective_loop_budget(1000, 10), 10u);
+  EXPECT_EQ(effective_loop_budget(1000, 0), 0u);
+  EXPECT_EQ(effective_loop_budget(1000, 5000), 1000u);  // a request never raises the budget
+  EXPECT_EQ(effective_loop_budget(1000, 1ull << 40), 1000u);
+}
+
+}  // namespace
+}  // namespace kem
