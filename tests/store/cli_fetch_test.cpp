@@ -1,0 +1,118 @@
+// `kem fetch` and the KERNEL argument of `kem run`, parsed by CLI11 exactly as the kem binary
+// parses them, against a loopback gateway; then again with the gateway stopped.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "cli/store_options.h"
+#include "gateway_fixtures.h"
+#include "hash.h"
+#include "temp_dir.h"
+
+namespace kem::cli {
+namespace {
+
+using namespace kem::store::testing;
+
+const std::string kSource = "@compute @workgroup_size(1)\nfn main() {}\n";
+
+struct Outcome {
+  int exit_status = -1;
+  std::string out, err;
+};
+
+// Runs "kem <args...>" through a CLI11 app holding only the fetch command.
+Outcome kem(std::vector<std::string> args) {
+  CLI::App app{"kem"};
+  Outcome outcome;
+  add_fetch_command(app, outcome.exit_status);
+  std::reverse(args.begin(), args.end());  // CLI11 takes the arguments last first
+  ::testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStderr();
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError&) {
+    outcome.exit_status = 2;  // what main.cpp maps a parse error to
+  }
+  outcome.out = ::testing::internal::GetCapturedStdout();
+  outcome.err = ::testing::internal::GetCapturedStderr();
+  return outcome;
+}
+
+TEST(KemFetch, PrintsTheSourceThenServesItFromTheCacheWhenTheGatewayIsGone) {
+  LoopbackGateway gateway;
+  TempDir cache;
+  const auto tx = make_layer1_tx(SigningKey::rsa4096(), Layer1Spec{.data = kSource});
+  publish_layer1(gateway, tx);
+  const Outcome first = kem({"fetch", tx.id, "--gateway", gateway.url(), "--cache-dir", cache.path()});
+  EXPECT_EQ(first.exit_status, 0) << first.err;
+  EXPECT_EQ(first.out, kSource);
+  EXPECT_EQ(first.err, "kem: " + tx.id + " from " + gateway.url() + ", verified layer1-tx, owner " +
+                           store::owner_address(SigningKey::rsa4096().owner()) + "\n");
+
+  gateway.stop();
+  const Outcome second = kem({"fetch", tx.id, "--gateway", gateway.url(), "--cache-dir", cache.path(), "--offline"});
+  EXPECT_EQ(second.exit_status, 0) << second.err;
+  EXPECT_EQ(second.out, kSource);
+  EXPECT_NE(second.err.find("from the disk cache " + cache.path() + "/" + tx.id + ".kernel (fetched from " + gateway.url() + ")"),
+            std::string::npos)
+      << second.err;
+}
+
+TEST(KemFetch, ExitStatusesForUsageAndFetchErrors) {
+  LoopbackGateway gateway;
+  TempDir cache;
+  const Outcome bad_id = kem({"fetch", "not-an-id", "--gateway", gateway.url(), "--cache-dir", cache.path()});
+  EXPECT_EQ(bad_id.exit_status, 2);
+  EXPECT_EQ(bad_id.err, "kem: invalid_argument: not an Arweave ID: 9 characters, an ID has exactly 43 (base64url)\n");
+
+  const std::string id = random_id();
+  const Outcome missing = kem({"fetch", id, "--gateway", gateway.url(), "--cache-dir", cache.path()});
+  EXPECT_EQ(missing.exit_status, 1);
+  EXPECT_EQ(missing.out, "");
+  EXPECT_EQ(missing.err, "kem: not_found: kernel " + id + ": no gateway could serve it: " + gateway.url() + ": GET /raw/" +
+                             id + ": HTTP 404 not found\n");
+
+  EXPECT_EQ(kem({"fetch", id, "--verify", "maybe"}).exit_status, 2);
+  EXPECT_EQ(gateway.requests().size(), 1u);  // the bad ID and the bad option asked nothing
+}
+
+TEST(KemFetch, VerifyOffIsReported) {
+  LoopbackGateway gateway;
+  TempDir cache;
+  const std::string id = random_id();
+  gateway.set("/raw/" + id, CannedResponse{.body = kSource});
+  const Outcome outcome = kem({"fetch", id, "--gateway", gateway.url(), "--cache-dir", cache.path(), "--verify", "off"});
+  EXPECT_EQ(outcome.exit_status, 0) << outcome.err;
+  EXPECT_EQ(outcome.out, kSource);
+  EXPECT_EQ(outcome.err, "kem: " + id + " from " + gateway.url() + ", unverified (verification off)\n");
+}
+
+TEST(KernelArgument, FileOrIdOrNeither) {
+  TempDir dir;
+  std::ofstream(dir.file("add.wgsl")) << kSource;
+  StoreCliOptions options;
+  options.cache_dir = dir.file("cache");
+  auto file = resolve_kernel_argument(dir.file("add.wgsl"), options);
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  EXPECT_EQ(file->source, kSource);
+  EXPECT_EQ(file->origin, Origin::file);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("cache")));  // files need no cache
+
+  auto neither = resolve_kernel_argument(dir.file("missing.wgsl"), options);
+  ASSERT_FALSE(neither.ok());
+  EXPECT_EQ(neither.error().code, ErrorCode::not_found);
+  EXPECT_EQ(neither.error().message.rfind("kernel '" + dir.file("missing.wgsl") + "' is neither an existing file nor an Arweave ID", 0), 0u);
+
+  LoopbackGateway gateway;
+  const auto tx = make_layer1_tx(SigningKey::rsa4096(), Layer1Spec{.data = kSource});
+  publish_layer1(gateway, tx);
+  options.gateways = {gateway.url()};
+  auto id = resolve_kernel_argument(tx.id, options);
+  ASSERT_TRUE(id.ok()) << id.error().message;
+  EXPECT_EQ(id->source, kSource);
+  EXPECT_EQ(id->verification, Verification::layer1_tx);
+}
+
+}  // namespace
+}  // namespace kem::cli
