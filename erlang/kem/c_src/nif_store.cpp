@@ -84,7 +84,10 @@ kem::Result<kem::StoreOptions> read_options(ErlNifEnv* env, ERL_NIF_TERM map) {
     o.max_source_bytes = static_cast<std::size_t>(*n);
   }
   for (auto [name, out] : {std::pair{"connect_timeout", &o.connect_timeout},
-                           std::pair{"request_timeout", &o.request_timeout}}) {
+                           std::pair{"request_timeout", &o.request_timeout},
+                           std::pair{"backoff_initial", &o.backoff_initial},
+                           std::pair{"backoff_max", &o.backoff_max},
+                           std::pair{"negative_ttl", &o.negative_ttl}}) {
     if (auto v = field(name)) {
       auto n = get_u64(env, *v);
       if (!n || *n > 86400000) return bad(std::string(name) + ": milliseconds expected");

@@ -81,13 +81,24 @@ integer(Req, Key, Default) ->
         not_found -> Default;
         N when is_integer(N), N >= 0 -> N;
         B when is_binary(B) ->
-            try binary_to_integer(string:trim(B)) of
+            try binary_to_integer(trim(B)) of
                 N when N >= 0 -> N;
                 _ -> bad_integer(Key)
             catch error:badarg -> bad_integer(Key)
             end;
         _ -> bad_integer(Key)
     end.
+
+%% ASCII blanks only: header values are bytes, not necessarily UTF-8.
+trim(<<C, Rest/binary>>) when C =:= $\s; C =:= $\t -> trim(Rest);
+trim(B) -> trim_end(B, byte_size(B)).
+
+trim_end(B, N) when N > 0 ->
+    case binary:at(B, N - 1) of
+        C when C =:= $\s; C =:= $\t -> trim_end(B, N - 1);
+        _ -> binary:part(B, 0, N)
+    end;
+trim_end(_, _) -> <<>>.
 
 bad_integer(Key) -> throw({bad_request, [Key, <<" must be a non-negative integer">>]}).
 

@@ -20,6 +20,9 @@
     max_source_bytes => 1048576,
     gateway_connect_timeout => 5000,
     gateway_request_timeout => 30000,
+    gateway_backoff_initial => 1000,
+    gateway_backoff_max => 60000,
+    negative_ttl => 300000,
     http => #{enabled => false}
 }).
 
@@ -48,7 +51,10 @@ store_options() ->
       allowed_owners => [to_binary(O) || O <- value(allowed_owners)],
       max_source_bytes => value(max_source_bytes),
       connect_timeout => value(gateway_connect_timeout),
-      request_timeout => value(gateway_request_timeout)}.
+      request_timeout => value(gateway_request_timeout),
+      backoff_initial => value(gateway_backoff_initial),
+      backoff_max => value(gateway_backoff_max),
+      negative_ttl => value(negative_ttl)}.
 
 %% @doc The executor's deadline for a call, and how long its caller waits for the reply.
 -spec call_timeout(pos_integer() | undefined) -> {pos_integer(), pos_integer()}.

@@ -22,7 +22,7 @@ plain_get(Key, Msg) when is_map(Msg) ->
     case Msg of
         #{Key := V} -> V;
         _ ->
-            Lower = string:lowercase(Key),
+            Lower = lower(Key),
             Found = [V || {K, V} <- maps:to_list(Msg), normal_key(K) =:= Lower],
             case Found of
                 [V | _] -> V;
@@ -32,9 +32,12 @@ plain_get(Key, Msg) when is_map(Msg) ->
 plain_get(_, _) ->
     not_found.
 
-normal_key(K) when is_binary(K) -> string:lowercase(K);
-normal_key(K) when is_atom(K) -> atom_to_binary(K, utf8);
+normal_key(K) when is_binary(K) -> lower(K);
+normal_key(K) when is_atom(K) -> lower(atom_to_binary(K, utf8));
 normal_key(_) -> undefined.
+
+%% ASCII only: keys are protocol names, and any bytes at all must be accepted.
+lower(Bin) -> << <<(if C >= $A, C =< $Z -> C + 32; true -> C end)>> || <<C>> <= Bin >>.
 
 -spec json_decode(binary()) -> {ok, term()} | {error, term()}.
 json_decode(Bin) ->

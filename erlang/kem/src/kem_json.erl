@@ -13,9 +13,13 @@
 %%% Encoding
 
 %% @doc Encodes maps (atom, binary or string keys), lists, binaries (UTF-8), integers,
-%% floats, true, false, null and other atoms (as strings) to a JSON binary.
+%% floats, true, false, null and other atoms (as strings) to a JSON binary; anything else
+%% raises badarg.
 -spec encode(term()) -> binary().
-encode(Term) -> iolist_to_binary(enc(Term)).
+encode(Term) ->
+    try iolist_to_binary(enc(Term))
+    catch error:_ -> erlang:error(badarg)  % improper lists, keys that collide...
+    end.
 
 enc(true) -> <<"true">>;
 enc(false) -> <<"false">>;
@@ -25,18 +29,27 @@ enc(B) when is_binary(B) -> enc_string(B);
 enc(I) when is_integer(I) -> integer_to_binary(I);
 enc(F) when is_float(F) -> float_to_binary(F, [short]);
 enc(M) when is_map(M) ->
-    Fields = [[enc_key(K), $:, enc(V)] || {K, V} <- lists:sort(maps:to_list(M))],
+    % Sorted by the encoded key, so the output does not depend on the keys' Erlang types.
+    Fields = [[Key, $:, enc(V)] || {Key, V} <- lists:sort([{iolist_to_binary(enc_key(K)), V}
+                                                          || {K, V} <- maps:to_list(M)])],
     [${, lists:join($,, Fields), $}];
 enc(L) when is_list(L) -> [$[, lists:join($,, [enc(E) || E <- L]), $]];
-enc(Other) -> erlang:error({unencodable, Other}).
+enc(_) -> erlang:error(badarg).
 
 enc_key(K) when is_binary(K) -> enc_string(K);
 enc_key(K) when is_atom(K) -> enc_string(atom_to_binary(K, utf8));
 enc_key(K) when is_list(K) -> enc_string(unicode:characters_to_binary(K));
 enc_key(K) when is_integer(K) -> enc_string(integer_to_binary(K));
-enc_key(K) -> erlang:error({unencodable_key, K}).
+enc_key(_) -> erlang:error(badarg).
 
-enc_string(B) -> [$", escape(B, 0, B, []), $"].
+%% Text that is not UTF-8 (a message quoting raw bytes) is read as Latin-1, so the result is
+%% always valid JSON.
+enc_string(B) ->
+    Utf8 = case unicode:characters_to_binary(B) of
+               B -> B;
+               _ -> unicode:characters_to_binary(B, latin1)
+           end,
+    [$", escape(Utf8, 0, Utf8, []), $"].
 
 %% Copies runs of plain bytes as sub-binaries and escapes the rest.
 escape(<<C, Rest/binary>>, Run, Orig, Acc) when C >= 16#20, C =/= $", C =/= $\\ ->

@@ -9,9 +9,9 @@
 -spec source(term()) -> {ok, binary()} | kem_err:error().
 source({source, Wgsl}) when is_binary(Wgsl) -> sized(Wgsl);
 source({source, Wgsl}) when is_list(Wgsl) ->
-    case unicode:characters_to_binary(Wgsl) of
-        B when is_binary(B) -> sized(B);
-        _ -> kem_err:new(invalid_argument, "{source, Wgsl}: Wgsl is not text")
+    case text(Wgsl) of
+        {ok, B} -> sized(B);
+        error -> kem_err:new(invalid_argument, "{source, Wgsl}: Wgsl is not text")
     end;
 source({file, Path}) when is_binary(Path); is_list(Path) ->
     case read(Path) of
@@ -20,9 +20,9 @@ source({file, Path}) when is_binary(Path); is_list(Path) ->
         {error, Reason} -> kem_err:new(io_error, "cannot read ~ts: ~p", [kem_err:term(Path), Reason])
     end;
 source({id, Id}) when is_list(Id) ->
-    case unicode:characters_to_binary(Id) of
-        B when is_binary(B) -> source({id, B});
-        _ -> kem_err:new(invalid_argument, "{id, Id}: Id is not text")
+    case text(Id) of
+        {ok, B} -> source({id, B});
+        error -> kem_err:new(invalid_argument, "{id, Id}: Id is not text")
     end;
 source({id, Id}) when is_binary(Id) ->
     case kem_node:ensure_store() of
@@ -39,6 +39,14 @@ resolve(Id) ->
         {error, _} = Error -> Error
     catch
         error:badarg -> kem_err:new(invalid_argument, "malformed kernel ID")
+    end.
+
+%% Characters (a string, or any chardata) as UTF-8; error for anything else.
+text(Chars) ->
+    try unicode:characters_to_binary(Chars) of
+        B when is_binary(B) -> {ok, B};
+        _ -> error
+    catch error:badarg -> error
     end.
 
 read(Path) ->

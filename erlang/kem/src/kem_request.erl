@@ -20,7 +20,7 @@ options(Opts) when is_map(Opts) ->
         throw:{invalid, Message} -> kem_err:new(invalid_argument, Message)
     end;
 options(Opts) when is_list(Opts) ->
-    case lists:all(fun(O) -> is_tuple(O) andalso tuple_size(O) =:= 2 end, Opts) of
+    case proper_list(Opts) andalso lists:all(fun(O) -> is_tuple(O) andalso tuple_size(O) =:= 2 end, Opts) of
         true -> options(maps:from_list(Opts));
         false -> kem_err:new(invalid_argument, "options must be a map or a property list")
     end;
@@ -51,13 +51,17 @@ params(B) when is_binary(B), byte_size(B) rem 4 =:= 0 -> {ok, B};
 params(B) when is_binary(B) ->
     kem_err:new(invalid_argument, "params: ~b bytes is not a multiple of 4", [byte_size(B)]);
 params(L) when is_list(L) ->
-    case lists:all(fun is_word/1, L) of
+    case proper_list(L) andalso lists:all(fun is_word/1, L) of
         true -> {ok, << <<(W band ?U32_MAX):32/little>> || W <- L >>};
         false -> kem_err:new(invalid_argument, "params: a list of 32-bit integers expected")
     end;
 params(Other) ->
     kem_err:new(invalid_argument, "params: a binary or a list of 32-bit integers, not ~ts",
                 [kem_err:term(Other)]).
+
+proper_list([_ | T]) -> proper_list(T);
+proper_list([]) -> true;
+proper_list(_) -> false.
 
 is_word(W) -> is_integer(W) andalso W >= -16#80000000 andalso W =< ?U32_MAX.
 
@@ -66,9 +70,10 @@ u64(Key, V) -> invalid("~ts must be a non-negative integer, not ~ts", [Key, kem_
 
 entry(V) when is_atom(V) -> entry(atom_to_binary(V, utf8));
 entry(V) when is_list(V) ->
-    case unicode:characters_to_binary(V) of
+    try unicode:characters_to_binary(V) of
         B when is_binary(B) -> entry(B);
         _ -> invalid("entry must be a name, not ~ts", [kem_err:term(V)])
+    catch error:badarg -> invalid("entry must be a name, not ~ts", [kem_err:term(V)])
     end;
 entry(V) when is_binary(V), byte_size(V) > 0, byte_size(V) =< 1024 -> V;
 entry(V) -> invalid("entry must be a name, not ~ts", [kem_err:term(V)]).

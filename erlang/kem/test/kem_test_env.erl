@@ -2,7 +2,8 @@
 %%% store are created once per node, from the application environment set here): pins in a
 %%% temporary folder, a loopback "gateway" that answers 404 to everything, no disk cache.
 -module(kem_test_env).
--export([setup/0, kernel/1, kernel_path/1, poc_id/0, gateway_port/0, stop_gateway/0]).
+-export([setup/0, kernel/1, kernel_path/1, poc_id/0, gateway_port/0, stop_gateway/0,
+         restart_gateway/0]).
 
 -define(POC_ID, <<"btSvNclyu2me_zGh4X9ULVRZqwze9l2DpkcVHcLw9Eg">>).
 
@@ -19,7 +20,7 @@ setup() ->
             % The proof of concept's ID pinned to the double-integer kernel it publishes.
             {ok, _} = file:copy(kernel_path("double-integer.wgsl"),
                                 filename:join(Pins, binary_to_list(?POC_ID) ++ ".wgsl")),
-            Port = start_gateway(),
+            Port = start_gateway(0),
             _ = application:load(kem),
             Env = [{pin_dir, Pins},
                    {cache_dir, filename:join(Tmp, "cache")},
@@ -27,6 +28,10 @@ setup() ->
                    {gateways, ["http://127.0.0.1:" ++ integer_to_list(Port)]},
                    {gateway_connect_timeout, 1000},
                    {gateway_request_timeout, 2000},
+                   % A gateway taken down and back up (kem_tests:gateway_down) is tried
+                   % again soon; nothing else depends on the back-off.
+                   {gateway_backoff_initial, 50},
+                   {gateway_backoff_max, 100},
                    {default_timeout, 20000}],
             lists:foreach(fun({K, V}) -> application:set_env(kem, K, V) end, Env),
             persistent_term:put({?MODULE, ready}, true),
@@ -63,11 +68,11 @@ up(Dir) ->
 
 gateway_port() -> persistent_term:get({?MODULE, gateway_port}).
 
-start_gateway() ->
+start_gateway(Port0) ->
     Parent = self(),
     Pid = spawn(fun() ->
-        {ok, L} = gen_tcp:listen(0, [binary, {ip, {127, 0, 0, 1}}, {active, false},
-                                      {reuseaddr, true}]),
+        {ok, L} = gen_tcp:listen(Port0, [binary, {ip, {127, 0, 0, 1}}, {active, false},
+                                          {reuseaddr, true}]),
         {ok, Port} = inet:port(L),
         Parent ! {gateway, Port},
         accept(L)
@@ -91,9 +96,18 @@ serve(S) ->
     _ = gen_tcp:send(S, <<"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n">>),
     gen_tcp:close(S).
 
-%% @doc Takes the gateway down: connections are refused from now on.
+%% @doc Takes the gateway down: connections are refused until restart_gateway/0.
 stop_gateway() ->
     case whereis(kem_test_gateway) of
         undefined -> ok;
-        Pid -> exit(Pid, kill), ok
+        Pid ->
+            Ref = monitor(process, Pid),
+            exit(Pid, kill),
+            receive {'DOWN', Ref, process, Pid, _} -> ok end
     end.
+
+%% @doc Brings the gateway back on its port.
+restart_gateway() ->
+    stop_gateway(),
+    start_gateway(gateway_port()),
+    ok.

@@ -1,0 +1,138 @@
+%%% dev_kem handlers driven with HyperBEAM-shaped messages: binary keys, the raw HTTP body
+%%% under <<"body">> in Msg2 or Msg1, or plain keys. hb_ao/hb_json are the test stand-ins.
+-module(dev_kem_tests).
+-include_lib("eunit/include/eunit.hrl").
+
+-define(BASE, #{<<"device">> => <<"kem@1.0">>}).
+
+dev_kem_test_() ->
+    {setup, fun kem_test_env:setup/0, fun(_) -> ok end,
+     [fun info/0, fun body_in_msg2/0, fun body_in_msg1/0, fun base64_and_plain_keys/0,
+      fun adapter_info/0, fun errors/0, {timeout, 60, fun image/0}, fun image_errors/0,
+      fun without_hyperbeam/0]}.
+
+poc_body() ->
+    kem_json:encode(#{<<"kernel_id">> => kem_test_env:poc_id(), <<"input_data">> => [1, 3, 5, 7],
+                      <<"output_size_hint">> => 1}).
+
+ok_bytes(Bytes) ->
+    {ok, #{<<"status">> => 200, <<"content-type">> => <<"application/octet-stream">>,
+           <<"body">> => Bytes}}.
+
+info() ->
+    #{exports := Exports} = dev_kem:info(#{}),
+    ?assertEqual(lists:sort([<<"info">>, <<"execute_kernel">>, <<"execute_kernel_with_params">>,
+                             <<"get_adapter_info">>]), lists:sort(Exports)),
+    [?assert(erlang:function_exported(dev_kem, binary_to_atom(E), 3)) || E <- Exports],
+    {ok, #{<<"status">> := 200, <<"body">> := Json}} = dev_kem:info(?BASE, #{}, #{}),
+    ?assertMatch({ok, #{<<"version">> := <<"1.0">>, <<"paths">> := #{}}}, kem_json:decode(Json)).
+
+body_in_msg2() ->
+    Msg2 = #{<<"path">> => <<"execute_kernel">>, <<"method">> => <<"POST">>, <<"body">> => poc_body()},
+    ?assertEqual(ok_bytes(<<2, 6, 10, 14>>), dev_kem:execute_kernel(?BASE, Msg2, #{})).
+
+%% The proof of concept read the body from Msg1.
+body_in_msg1() ->
+    Msg1 = ?BASE#{<<"body">> => poc_body()},
+    ?assertEqual(ok_bytes(<<2, 6, 10, 14>>),
+                 dev_kem:execute_kernel(Msg1, #{<<"path">> => <<"execute_kernel">>}, #{})),
+    % Default hint 1; hint 2 doubles the output's size.
+    Body = kem_json:encode(#{<<"kernel_id">> => kem_test_env:poc_id(), <<"input_data">> => [1, 0, 0, 0],
+                             <<"output_size_hint">> => 2}),
+    ?assertEqual(ok_bytes(<<2, 0, 0, 0, 0, 0, 0, 0>>),
+                 dev_kem:execute_kernel(?BASE#{<<"body">> => Body}, #{}, #{})).
+
+base64_and_plain_keys() ->
+    Input = crypto:strong_rand_bytes(40),
+    Expected = ok_bytes(kem_ref:double(Input, 1)),
+    B64 = kem_json:encode(#{<<"kernel_id">> => kem_test_env:poc_id(), <<"input_base64">> => base64:encode(Input)}),
+    ?assertEqual(Expected, dev_kem:execute_kernel(?BASE, #{<<"body">> => B64}, #{})),
+    % Plain keys as HTTP headers bring them: dashes, text numbers.
+    Plain = #{<<"kernel-id">> => kem_test_env:poc_id(), <<"input-base64">> => base64:encode(Input),
+              <<"output-size-hint">> => <<"1">>},
+    ?assertEqual(Expected, dev_kem:execute_kernel(?BASE, Plain, #{})),
+    Plain2 = #{<<"kernel_id">> => kem_test_env:poc_id(), <<"input_data">> => Input},
+    ?assertEqual(Expected, dev_kem:execute_kernel(?BASE, Plain2, #{})).
+
+adapter_info() ->
+    {ok, #{<<"status">> := 200, <<"content-type">> := <<"application/json">>, <<"body">> := Json}} =
+        dev_kem:get_adapter_info(?BASE, #{}, #{}),
+    ?assertEqual(kem:adapter_info(), kem_json:decode(Json)).
+
+%% {Status, Code} of a failed call; the body is JSON with a code and readable details.
+failed({error, #{<<"status">> := Status, <<"body">> := Body}}) ->
+    {ok, #{<<"error">> := Code, <<"details">> := Details}} = kem_json:decode(Body),
+    ?assert(is_binary(Details) andalso byte_size(Details) > 0),
+    {Status, Code}.
+
+call(Fields) ->
+    failed(dev_kem:execute_kernel(?BASE, #{<<"body">> => kem_json:encode(Fields)}, #{})).
+
+errors() ->
+    Id = kem_test_env:poc_id(),
+    ?assertEqual({400, <<"bad_request">>}, failed(dev_kem:execute_kernel(?BASE, #{<<"body">> => <<"{nope">>}, #{}))),
+    ?assertEqual({400, <<"bad_request">>}, failed(dev_kem:execute_kernel(?BASE, #{<<"body">> => <<"[1]">>}, #{}))),
+    ?assertEqual({400, <<"bad_request">>}, failed(dev_kem:execute_kernel(?BASE, #{}, #{}))),
+    ?assertEqual({400, <<"bad_request">>}, failed(dev_kem:execute_kernel(not_a_map, 42, #{}))),
+    ?assertEqual({400, <<"bad_request">>}, call(#{<<"input_data">> => [1]})),
+    ?assertEqual({400, <<"bad_request">>}, call(#{<<"kernel_id">> => Id})),
+    ?assertEqual({400, <<"bad_request">>}, call(#{<<"kernel_id">> => 7, <<"input_data">> => [1]})),
+    ?assertEqual({400, <<"bad_request">>}, call(#{<<"kernel_id">> => Id, <<"input_data">> => [256]})),
+    ?assertEqual({400, <<"bad_request">>},
+                 call(#{<<"kernel_id">> => Id, <<"input_data">> => [1], <<"output_size_hint">> => -1})),
+    ?assertEqual({400, <<"bad_request">>}, call(#{<<"kernel_id">> => Id, <<"input_base64">> => <<"%%%">>})),
+    ?assertEqual({400, <<"invalid_argument">>}, call(#{<<"kernel_id">> => Id, <<"input_data">> => [1], <<"output_size_hint">> => 0})),
+    ?assertEqual({400, <<"invalid_argument">>}, call(#{<<"kernel_id">> => Id, <<"input_data">> => []})),
+    ?assertEqual({400, <<"invalid_argument">>}, call(#{<<"kernel_id">> => <<"short">>, <<"input_data">> => [1]})),
+    ?assertEqual({404, <<"not_found">>},
+                 call(#{<<"kernel_id">> => <<"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAw">>, <<"input_data">> => [1]})),
+    ?assertEqual({422, <<"limit_exceeded">>},
+                 call(#{<<"kernel_id">> => Id, <<"input_data">> => [1], <<"output_size_hint">> => 1 bsl 40})).
+
+image() ->
+    {W, H, Block} = {6, 5, 2},
+    Rgba = crypto:strong_rand_bytes(W * H * 4),
+    Expected = kem_ref:pixelize(Rgba, W, H, Block),
+    Pixelize = pin("pixelize.wgsl"),
+    Body = kem_json:encode(#{<<"kernel_id">> => Pixelize,
+                             <<"input_data">> => binary_to_list(kem_png_ref:encode(W, H, Rgba)),
+                             <<"params">> => [W, H, Block]}),
+    {ok, #{<<"status">> := 200, <<"content-type">> := <<"image/png">>, <<"body">> := Png}} =
+        dev_kem:execute_kernel_with_params(?BASE, #{<<"body">> => Body}, #{}),
+    ?assertEqual({W, H, Expected}, kem_png_ref:decode(Png)),
+    Raw = kem_json:encode(#{<<"kernel_id">> => Pixelize, <<"input_base64">> => base64:encode(Rgba),
+                            <<"params">> => [W, H, Block], <<"output_format">> => <<"raw">>}),
+    ?assertEqual(ok_bytes(Expected), dev_kem:execute_kernel_with_params(?BASE#{<<"body">> => Raw}, #{}, #{})).
+
+image_errors() ->
+    Pixelize = pin("pixelize.wgsl"),
+    Call = fun(F) -> failed(dev_kem:execute_kernel_with_params(?BASE, #{<<"body">> => kem_json:encode(F)}, #{})) end,
+    ?assertEqual({400, <<"bad_request">>},
+                 Call(#{<<"kernel_id">> => Pixelize, <<"input_data">> => [1, 2, 3, 4], <<"params">> => [<<"x">>]})),
+    ?assertEqual({400, <<"bad_request">>},
+                 Call(#{<<"kernel_id">> => Pixelize, <<"input_data">> => [1, 2, 3, 4], <<"params">> => [1, 1, 1],
+                        <<"output_format">> => <<"gif">>})),
+    ?assertEqual({400, <<"invalid_argument">>},
+                 Call(#{<<"kernel_id">> => Pixelize, <<"input_data">> => [1, 2, 3, 4], <<"params">> => [2, 2, 1]})).
+
+%% Without HyperBEAM's modules, dev_kem reads plain maps and uses kem_json itself.
+without_hyperbeam() ->
+    ?assertEqual(<<"v">>, kem_hb:plain_get(<<"kernel-id">>, #{<<"Kernel-ID">> => <<"v">>})),
+    ?assertEqual(<<"v">>, kem_hb:plain_get(<<"body">>, #{body => <<"v">>})),
+    ?assertEqual(not_found, kem_hb:plain_get(<<"body">>, not_a_map)),
+    persistent_term:put({kem_hb, hyperbeam}, false),
+    try
+        Msg2 = #{<<"body">> => poc_body()},
+        ?assertEqual(ok_bytes(<<2, 6, 10, 14>>), dev_kem:execute_kernel(?BASE, Msg2, #{}))
+    after
+        persistent_term:erase({kem_hb, hyperbeam})
+    end.
+
+%% Pins one of the repository's kernels under its own made-up ID in the test pin folder
+%% (pins are operator-trusted, so any well-formed ID will do).
+pin(Name) ->
+    Std = base64:encode(crypto:hash(sha256, Name)),
+    Id = << <<(case C of $+ -> $-; $/ -> $_; _ -> C end)>> || <<C>> <= Std, C =/= $= >>,
+    Dir = kem_config:value(pin_dir),
+    {ok, _} = file:copy(kem_test_env:kernel_path(Name), filename:join(Dir, <<Id/binary, ".wgsl">>)),
+    Id.
