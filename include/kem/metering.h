@@ -7,16 +7,22 @@
 // instead sets the `exceeded` flag and leaves the loop; from then on every loop it reaches is
 // left at its next iteration, so the invocation runs to its end in bounded time. Loops in
 // functions called from loops share the same count, so runaway nested loops are caught.
+// Precisely: a budget of B allows B loop-body entries per invocation; the (B+1)-th sets the flag.
+// The operator configures B (kDefaultLoopBudget = 2^24 unless configured); a request may only
+// lower it (effective_loop_budget). B = 0 allows no loop iteration at all.
 //
-// UNIFORMITY. A loop that contains (directly or through the functions it calls) a barrier or
-// another builtin that WGSL requires in uniform control flow (workgroupBarrier, storageBarrier,
-// textureBarrier, workgroupUniformLoad, subgroup and quad operations, derivatives) is left by the
-// whole workgroup together: each invocation that passed its budget raises a flag in workgroup
-// memory, and the loop reads it with workgroupUniformLoad, whose result WGSL knows to be uniform.
-// Other loops are left by each invocation on its own; WGSL loops reconverge at their exit, so
-// this keeps valid code valid. Known limit: a value computed inside such a barrier-free loop is
+// UNIFORMITY. A loop that contains (directly or through the functions it calls) a compute
+// builtin that WGSL requires in uniform control flow (workgroupBarrier, storageBarrier,
+// textureBarrier, workgroupUniformLoad, subgroup and quad operations) is left by the whole
+// workgroup together: each invocation that passed its budget raises a flag in workgroup memory,
+// and the loop reads it with workgroupUniformLoad, whose result WGSL knows to be uniform. Other
+// loops are left by each invocation on its own; WGSL loops reconverge at their exit, so this
+// keeps valid code valid. Known limit: a value computed inside such a barrier-free loop is
 // non-uniform to WGSL's analysis after metering; a kernel that uses it to decide whether to reach
 // a barrier fails to compile when metered (a compile_error, never a hang).
+//
+// SCOPE. Metering targets compute kernels. The meter is a read_write storage buffer, which the
+// vertex stage cannot use, and fragment-only builtins (derivatives) get no uniform exit.
 //
 // WHAT THE EXECUTOR MUST DO for a metered call:
 //  1. Reflect and validate the user's ORIGINAL source (reflect_wgsl), not the transformed one;

@@ -17,8 +17,8 @@ struct LoopSite {
 // Every loop of every function, in source order.
 std::vector<LoopSite> find_loops(const Module& module);
 
-// True for builtins that must be called in uniform control flow (barriers, workgroupUniformLoad,
-// subgroup and quad operations, derivatives and implicit-derivative texture sampling).
+// True for the compute builtins that must be called in uniform control flow: barriers,
+// workgroupUniformLoad, subgroup and quad operations.
 bool requires_uniform_control_flow(std::string_view builtin);
 
 }  // namespace kem::wgsl
