@@ -4,12 +4,17 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <unistd.h>
 
 #include "ans104.h"
 #include "base64url.h"
@@ -33,6 +38,35 @@ EVP_PKEY* generate(const char* algorithm, unsigned bits) {
   EVP_PKEY* key = nullptr;
   require(EVP_PKEY_generate(ctx, &key) > 0, "keygen");
   EVP_PKEY_CTX_free(ctx);
+  return key;
+}
+
+// Under ctest every test is its own process, and RSA-4096 generation takes seconds. The
+// suite's set-up test empties KEM_STORE_TEST_KEYS at the start of each ctest run; the first
+// process that needs a key generates it and leaves it there for the rest of that run. Without
+// the variable (running the binary by hand) each process generates its own.
+EVP_PKEY* fresh_key(const char* name, const char* algorithm, unsigned bits) {
+  const char* dir = std::getenv("KEM_STORE_TEST_KEYS");
+  const std::string path = dir && *dir ? std::string(dir) + "/" + name + ".pem" : std::string();
+  if (!path.empty()) {
+    if (FILE* file = std::fopen(path.c_str(), "r")) {
+      EVP_PKEY* key = PEM_read_PrivateKey(file, nullptr, nullptr, nullptr);
+      std::fclose(file);
+      if (key) return key;
+    }
+  }
+  EVP_PKEY* key = generate(algorithm, bits);
+  if (!path.empty()) {
+    std::error_code ignored;
+    std::filesystem::create_directories(dir, ignored);
+    const std::string temp = path + ".tmp" + std::to_string(::getpid());
+    if (FILE* file = std::fopen(temp.c_str(), "w")) {
+      const bool written = PEM_write_PrivateKey(file, key, nullptr, nullptr, 0, nullptr, nullptr) == 1;
+      std::fclose(file);
+      if (written) std::filesystem::rename(temp, path, ignored);  // atomic: readers see all or nothing
+      std::filesystem::remove(temp, ignored);
+    }
+  }
   return key;
 }
 
@@ -65,17 +99,17 @@ SigningKey::SigningKey(EVP_PKEY* key, bool rsa) : key_(key), rsa_(rsa) {
 SigningKey::~SigningKey() { EVP_PKEY_free(key_); }
 
 const SigningKey& SigningKey::rsa4096() {
-  static const SigningKey key(generate("RSA", 4096), true);
+  static const SigningKey key(fresh_key("rsa4096", "RSA", 4096), true);
   return key;
 }
 
 const SigningKey& SigningKey::rsa4096_other() {
-  static const SigningKey key(generate("RSA", 4096), true);
+  static const SigningKey key(fresh_key("rsa4096_other", "RSA", 4096), true);
   return key;
 }
 
 const SigningKey& SigningKey::ed25519() {
-  static const SigningKey key(generate("ED25519", 0), false);
+  static const SigningKey key(fresh_key("ed25519", "ED25519", 0), false);
   return key;
 }
 
