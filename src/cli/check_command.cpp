@@ -4,7 +4,7 @@
 
 #include "cli/cli_io.h"
 #include "cli/commands.h"
-#include "cli/kernel_source.h"
+#include "cli/store_options.h"
 
 namespace kem::cli {
 namespace {
@@ -13,15 +13,16 @@ struct CheckArgs {
   std::string kernel;
   std::string entry = "main";
   std::string adapter;
-  KernelSourceOptions source;
+  StoreCliOptions store;
 };
 
 int check(const CheckArgs& args) {
-  auto source = load_kernel_source(args.kernel, args.source);
-  if (!source) return print_error(source.error()), kExitFailure;
+  auto kernel = resolve_kernel_argument(args.kernel, args.store);
+  if (!kernel) return print_error(kernel.error()), kExitFailure;
+  const std::string& source = kernel->source;
   auto executor = make_executor(args.adapter);
   if (!executor) return print_error(executor.error()), kExitFailure;
-  auto reflection = (*executor)->check(*source, args.entry);
+  auto reflection = (*executor)->check(source, args.entry);
   if (!reflection) {
     // Compile errors read like a compiler's: FILE:LINE:COLUMN: message.
     const Error& e = reflection.error();
@@ -58,7 +59,7 @@ void add_check_command(CLI::App& app, int& exit_status) {
   cmd->add_option("kernel", args->kernel, "Kernel: a .wgsl file or an Arweave ID")->required();
   cmd->add_option("--entry", args->entry, "Entry point (default main)");
   cmd->add_option("--adapter", args->adapter, "Adapter: name substring, #index, cpu");
-  add_kernel_source_options(cmd, args->source);
+  add_store_options(cmd, args->store);
   cmd->callback([args, &exit_status] { exit_status = check(*args); });
 }
 

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/store_options.h"
 
 int main(int argc, char** argv) {
   int exit_status = kem::cli::kExitOk;
@@ -10,6 +11,7 @@ int main(int argc, char** argv) {
   kem::cli::add_run_command(app, exit_status);
   kem::cli::add_check_command(app, exit_status);
   kem::cli::add_info_command(app, exit_status);
+  kem::cli::add_fetch_command(app, exit_status);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -4,7 +4,7 @@
 
 #include "cli/cli_io.h"
 #include "cli/commands.h"
-#include "cli/kernel_source.h"
+#include "cli/store_options.h"
 
 namespace kem::cli {
 namespace {
@@ -22,7 +22,7 @@ struct RunArgs {
   std::string output;
   std::string adapter;
   uint64_t timeout_ms = 30000;
-  KernelSourceOptions source;
+  StoreCliOptions store;
 };
 
 Result<std::array<uint32_t, 3>> parse_workgroups(const std::string& text) {
@@ -46,8 +46,9 @@ Result<std::array<uint32_t, 3>> parse_workgroups(const std::string& text) {
 }
 
 int run(const RunArgs& args) {
-  auto source = load_kernel_source(args.kernel, args.source);
-  if (!source) return print_error(source.error()), kExitFailure;
+  auto kernel = resolve_kernel_argument(args.kernel, args.store);
+  if (!kernel) return print_error(kernel.error()), kExitFailure;
+  const std::string& source = kernel->source;
   auto input = read_bytes(args.input);
   if (!input) return print_error(input.error()), kExitFailure;
 
@@ -63,7 +64,7 @@ int run(const RunArgs& args) {
   }
 
   KernelRequest request;
-  request.source = *source;
+  request.source = source;
   request.input = *input;
   request.params = params;
   request.entry = args.entry;
@@ -112,7 +113,7 @@ void add_run_command(CLI::App& app, int& exit_status) {
   cmd->add_option("--output", args->output, "Write the output to this file instead of standard output");
   cmd->add_option("--adapter", args->adapter, "Adapter: name substring, #index, cpu (default: high performance)");
   cmd->add_option("--timeout-ms", args->timeout_ms, "Deadline of the call in milliseconds (default 30000)");
-  add_kernel_source_options(cmd, args->source);
+  add_store_options(cmd, args->store);
   cmd->callback([args, &exit_status] { exit_status = run(*args); });
 }
 
