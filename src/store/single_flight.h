@@ -34,7 +34,13 @@ class SingleFlight {
       flight->done.wait(lock, [&] { return flight->result.has_value(); });
       return *flight->result;
     }
-    Result<T> result = work();
+    // Whatever happens, the followers must be released: an exception becomes their error too.
+    Result<T> result = make_error(ErrorCode::internal, "kernel store: the fetch was abandoned");
+    try {
+      result = work();
+    } catch (const std::exception& e) {
+      result = make_error(ErrorCode::internal, std::string("kernel store: ") + e.what());
+    }
     {
       std::lock_guard lock(mutex_);
       flights_.erase(key);
