@@ -27,6 +27,11 @@ struct ExecutorOptions {
   uint64_t max_input_bytes = 1ull << 30;        // 1 GiB
   std::chrono::milliseconds default_timeout{30000};
   size_t pipeline_cache_capacity = 256;         // compiled kernels kept warm (LRU)
+  // Loop metering (docs/kernel-contract.md): every loop of a kernel shares a per-invocation
+  // iteration budget, so no kernel can keep the device busy forever. Requests may lower the
+  // budget, never raise it.
+  bool metering = true;
+  uint32_t loop_budget = 1u << 24;
 };
 
 // The output of a finished call, valid only during the completion callback (it may point into

@@ -24,6 +24,11 @@ struct KernelRequest {
   std::optional<uint64_t> output_size;    // ... unless given exactly here
   std::optional<std::array<uint32_t, 3>> workgroups;  // explicit dispatch; otherwise derived
   std::optional<std::chrono::milliseconds> timeout;   // otherwise the executor's default
+  std::optional<uint64_t> loop_budget;    // lowers the executor's loop budget for this call
+  // Runs without loop metering. Only for kernels the operator trusts (an allow-list of IDs or
+  // publishers, applied by the caller that resolved the kernel); ignored when the executor's
+  // metering is off anyway.
+  bool unmetered = false;
 };
 
 }  // namespace kem

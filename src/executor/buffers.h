@@ -27,7 +27,8 @@ struct CallBuffers {
   ReusableBuffer input{WGPUBufferUsage_Storage | WGPUBufferUsage_CopyDst};
   ReusableBuffer output{WGPUBufferUsage_Storage | WGPUBufferUsage_CopySrc | WGPUBufferUsage_CopyDst};
   ReusableBuffer params{WGPUBufferUsage_Uniform | WGPUBufferUsage_CopyDst};
-  ReusableBuffer readback{WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst};
+  ReusableBuffer readback{WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst};  // output, then meter
+  ReusableBuffer meter{WGPUBufferUsage_Storage | WGPUBufferUsage_CopyDst | WGPUBufferUsage_CopySrc};
 };
 
 }  // namespace kem::executor

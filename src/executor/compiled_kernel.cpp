@@ -1,6 +1,10 @@
 #include "executor/compiled_kernel.h"
 
+#include <cstdio>
+#include <sstream>
 #include <string>
+
+#include "kem/metering.h"
 
 namespace kem::executor {
 namespace {
@@ -12,16 +16,52 @@ Error contract_error(const ResourceBinding& b, const std::string& why) {
                         " (see docs/kernel-contract.md)");
 }
 
+// Dawn reports "LINE:COLUMN: message" lines in the text it compiled; a metered kernel's text is
+// the transformed one, so each position is mapped back to the user's source.
+Error to_original_positions(Error error, const MeteredKernel& metered) {
+  std::stringstream in(error.message);
+  std::string line, out;
+  while (std::getline(in, line)) {
+    unsigned long l = 0, c = 0;
+    int used = 0;
+    if (std::sscanf(line.c_str(), "%lu:%lu:%n", &l, &c, &used) == 2 && used > 0) {
+      OriginalLocation at = metered.to_original(l, c);
+      line = std::to_string(at.line) + ":" + std::to_string(at.column) + ":" + line.substr(used) +
+             (at.in_inserted_code ? " (in KEM's loop metering)" : "");
+    }
+    out += (out.empty() ? "" : "\n") + line;
+  }
+  error.message = out;
+  return error;
+}
+
+// Compiles the kernel, metered or not, on the device.
+Result<gpu::ShaderModuleHandle> compile_module(gpu::Device& device, std::string_view source, bool metered) {
+  if (!metered) return device.compile(source);
+  auto transformed = meter_wgsl(source);
+  if (!transformed) {
+    // Dawn's messages are the authority on the user's own mistakes: prefer them.
+    auto plain = device.compile(source);
+    if (!plain) return plain.take_error();
+    return transformed.take_error();
+  }
+  auto module = device.compile(transformed->source);
+  if (!module) return to_original_positions(module.take_error(), *transformed);
+  return module;
+}
+
 }  // namespace
 
-Result<CompiledKernel> compile_kernel(gpu::Device& device, std::string_view source, std::string_view entry) {
+Result<CompiledKernel> compile_kernel(gpu::Device& device, std::string_view source, std::string_view entry,
+                                      bool metered) {
   // Dawn's messages are the authority on syntax and types, so compile first.
-  auto module = device.compile(source);
+  auto module = compile_module(device, source, metered);
   if (!module) return module.take_error();
   auto reflection = reflect_wgsl(source);
   if (!reflection) return reflection.take_error();
 
   CompiledKernel kernel;
+  kernel.metered = metered;
   kernel.reflection = std::move(reflection).value();
   const EntryPoint* ep = kernel.reflection.find_entry(entry);
   if (!ep) {
@@ -54,6 +94,7 @@ Result<CompiledKernel> compile_kernel(gpu::Device& device, std::string_view sour
         return contract_error(b, "is not one of the contract's bindings 0 (input), 1 (output), 2 (params)");
     }
   }
+  if (metered) slots.push_back({kMeterBinding, gpu::BindingKind::storage});
 
   auto layout = device.create_bind_group_layout(slots);
   if (!layout) return layout.take_error();

@@ -18,15 +18,17 @@ constexpr uint32_t kOutputBinding = 1;
 constexpr uint32_t kParamsBinding = 2;
 
 struct CompiledKernel {
-  Reflection reflection;
+  Reflection reflection;     // of the user's original source
+  bool metered = false;      // compiled from meter_wgsl's transformation (binding kMeterBinding)
   KernelShape shape;
   bool declares_input = false, declares_output = false;
   gpu::BindGroupLayoutHandle layout;
   gpu::ComputePipelineHandle pipeline;
 };
 
-// Reflects, checks the contract, and compiles on `device`. Errors are compile_error with
-// line:column where the source is at fault.
-Result<CompiledKernel> compile_kernel(gpu::Device& device, std::string_view source, std::string_view entry);
+// Reflects, checks the contract, and compiles on `device` (with loop metering when `metered`).
+// Errors are compile_error with line:column of the user's own source.
+Result<CompiledKernel> compile_kernel(gpu::Device& device, std::string_view source, std::string_view entry,
+                                      bool metered);
 
 }  // namespace kem::executor

@@ -162,7 +162,7 @@ Result<Reflection> Executor::check(std::string_view source, std::string_view ent
     try {
       auto s = impl_->ready_session();
       if (!s) return promise.set_value(s.take_error());
-      auto k = (*s)->kernel(source, entry);
+      auto k = (*s)->kernel(source, entry, impl_->options.metering);
       if (!k) return promise.set_value(k.take_error());
       promise.set_value((*k)->reflection);
     } catch (const std::exception& e) {

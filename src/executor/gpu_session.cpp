@@ -1,6 +1,8 @@
 #include "executor/gpu_session.h"
 
 #include <cstring>
+
+#include "kem/metering.h"
 #include <vector>
 
 namespace kem::executor {
@@ -21,16 +23,17 @@ GpuSession::GpuSession(std::unique_ptr<gpu::Device> device, const ExecutorOption
   limits_.max_workgroups_per_dimension = l.maxComputeWorkgroupsPerDimension;
 }
 
-Result<std::shared_ptr<CompiledKernel>> GpuSession::kernel(std::string_view source, std::string_view entry) {
-  if (auto cached = cache_.find(source, entry)) {
+Result<std::shared_ptr<CompiledKernel>> GpuSession::kernel(std::string_view source, std::string_view entry,
+                                                           bool metered) {
+  if (auto cached = cache_.find(source, entry, metered)) {
     ++counters_.pipeline_hits;
     return cached;
   }
   ++counters_.pipeline_misses;
-  auto compiled = compile_kernel(*device_, source, entry);
+  auto compiled = compile_kernel(*device_, source, entry, metered);
   if (!compiled) return compiled.take_error();
   auto shared = std::make_shared<CompiledKernel>(std::move(compiled).value());
-  cache_.insert(source, entry, shared);
+  cache_.insert(source, entry, metered, shared);
   return shared;
 }
 
@@ -55,7 +58,8 @@ Status GpuSession::upload(const KernelRequest& request, const CallShape& shape, 
 
 Status GpuSession::run(const KernelRequest& request, gpu::Clock::time_point deadline,
                        const std::function<void(OutputView)>& deliver) {
-  auto compiled = kernel(request.source, request.entry);
+  const bool metered = options_.metering && !request.unmetered;
+  auto compiled = kernel(request.source, request.entry, metered);
   if (!compiled) return compiled.take_error();
   const CompiledKernel& k = **compiled;
 
@@ -67,7 +71,10 @@ Status GpuSession::run(const KernelRequest& request, gpu::Clock::time_point dead
   if (!input) return input.take_error();
   auto output = buffers_.output.ensure(*device_, shape.output_binding_bytes);
   if (!output) return output.take_error();
-  auto readback = buffers_.readback.ensure(*device_, shape.output_binding_bytes);
+  // The meter's words are read back behind the output, in the same mapping.
+  const uint64_t meter_offset = round_up(shape.output_binding_bytes, 8);
+  const uint64_t readback_bytes = k.metered ? meter_offset + kMeterBufferSize : shape.output_binding_bytes;
+  auto readback = buffers_.readback.ensure(*device_, readback_bytes);
   if (!readback) return readback.take_error();
   WGPUBuffer params = nullptr;
   if (shape.params_binding_bytes) {
@@ -80,6 +87,15 @@ Status GpuSession::run(const KernelRequest& request, gpu::Clock::time_point dead
   if (k.declares_input) bindings.push_back({kInputBinding, *input, 0, shape.input_binding_bytes});
   if (k.declares_output) bindings.push_back({kOutputBinding, *output, 0, shape.output_binding_bytes});
   if (k.shape.declares_params) bindings.push_back({kParamsBinding, params, 0, shape.params_binding_bytes});
+  WGPUBuffer meter = nullptr;
+  if (k.metered) {
+    auto m = buffers_.meter.ensure(*device_, kMeterBufferSize);
+    if (!m) return m.take_error();
+    meter = *m;
+    bindings.push_back({kMeterBinding, meter, 0, kMeterBufferSize});
+    const uint32_t words[2] = {effective_loop_budget(options_.loop_budget, request.loop_budget), 0};
+    device_->write_buffer(meter, 0, words, sizeof words);
+  }
   auto group = device_->create_bind_group(k.layout.get(), bindings);
   if (!group) return group.take_error();
 
@@ -91,9 +107,10 @@ Status GpuSession::run(const KernelRequest& request, gpu::Clock::time_point dead
   commands.dispatch(k.pipeline.get(), group->get(), shape.workgroups[0], shape.workgroups[1],
                     shape.workgroups[2]);
   commands.copy(*output, 0, *readback, 0, shape.output_binding_bytes);
+  if (meter) commands.copy(meter, 0, *readback, meter_offset, kMeterBufferSize);
   commands.submit();
 
-  auto mapped = device_->map_read(*readback, 0, shape.output_binding_bytes, deadline);
+  auto mapped = device_->map_read(*readback, 0, readback_bytes, deadline);
   if (!mapped) {
     if (device_->lost()) abandoned_ = true;
     return mapped.take_error();
@@ -108,10 +125,21 @@ Status GpuSession::run(const KernelRequest& request, gpu::Clock::time_point dead
     if (device_->lost()) abandoned_ = true;
     return make_error(device_->lost() ? ErrorCode::device_lost : ErrorCode::gpu_error, failure);
   }
-  const uint8_t* bytes = device_->mapped(*readback, 0, shape.output_binding_bytes);
+  const uint8_t* bytes = device_->mapped(*readback, 0, readback_bytes);
   if (!bytes) {
     device_->unmap(*readback);
     return make_error(ErrorCode::gpu_error, "the output could not be mapped");
+  }
+  if (meter) {
+    uint32_t exceeded = 0;
+    std::memcpy(&exceeded, bytes + meter_offset + 4 * kMeterExceededWord, 4);
+    if (exceeded) {
+      device_->unmap(*readback);
+      return make_error(ErrorCode::budget_exceeded,
+                        "the kernel ran past its loop budget of " +
+                            std::to_string(effective_loop_budget(options_.loop_budget, request.loop_budget)) +
+                            " iterations per invocation; its output is discarded");
+    }
   }
   deliver(OutputView(bytes, shape.output_bytes));
   device_->unmap(*readback);

@@ -24,7 +24,7 @@ class GpuSession {
   Status run(const KernelRequest& request, gpu::Clock::time_point deadline,
              const std::function<void(OutputView)>& deliver);
 
-  Result<std::shared_ptr<CompiledKernel>> kernel(std::string_view source, std::string_view entry);
+  Result<std::shared_ptr<CompiledKernel>> kernel(std::string_view source, std::string_view entry, bool metered);
 
   bool healthy() const { return !abandoned_ && !device_->lost(); }
   gpu::Device& device() { return *device_; }

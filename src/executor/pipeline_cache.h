@@ -1,4 +1,4 @@
-// Compiled kernels kept warm, keyed by (source, entry point), least recently used out first.
+// Compiled kernels kept warm, keyed by (source, entry point, metered or not), least recently used out first.
 // Owned and used by the GPU thread only, so it needs no lock.
 #pragma once
 
@@ -17,13 +17,14 @@ class PipelineCache {
   explicit PipelineCache(size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
 
   // The cached kernel, or nullptr.
-  std::shared_ptr<CompiledKernel> find(std::string_view source, std::string_view entry);
-  void insert(std::string_view source, std::string_view entry, std::shared_ptr<CompiledKernel> kernel);
+  std::shared_ptr<CompiledKernel> find(std::string_view source, std::string_view entry, bool metered);
+  void insert(std::string_view source, std::string_view entry, bool metered,
+              std::shared_ptr<CompiledKernel> kernel);
   void clear();
   size_t size() const { return entries_.size(); }
 
  private:
-  static std::string key(std::string_view source, std::string_view entry);
+  static std::string key(std::string_view source, std::string_view entry, bool metered);
   struct Entry {
     std::string key;
     std::shared_ptr<CompiledKernel> kernel;
