@@ -1,0 +1,166 @@
+// Runaway kernels: loop metering stops them with budget_exceeded, and changes nothing else.
+#include "test_support.h"
+
+namespace kem::test {
+namespace {
+
+const std::string kHeader =
+    "@group(0) @binding(0) var<storage, read> src: array<u32>;\n"
+    "@group(0) @binding(1) var<storage, read_write> dst: array<u32>;\n";
+
+Result<std::vector<uint8_t>> run_with(const std::string& source, const std::vector<uint8_t>& input,
+                                      std::optional<uint64_t> budget = std::nullopt, bool unmetered = false) {
+  KernelRequest r;
+  r.source = source;
+  r.input = input;
+  r.loop_budget = budget;
+  r.unmetered = unmetered;
+  return shared_executor().run(r);
+}
+
+void expect_budget_exceeded(const std::string& source, std::optional<uint64_t> budget = std::nullopt) {
+  auto start = std::chrono::steady_clock::now();
+  auto out = run_with(source, u32_bytes({0, 0, 0, 0}), budget);
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(out.ok()) << "a runaway kernel returned an output";
+  EXPECT_EQ(out.error().code, ErrorCode::budget_exceeded) << out.error().message;
+  EXPECT_LT(took, std::chrono::seconds(5));
+  // The executor goes on serving.
+  auto next = run(read_kernel("double-integer.wgsl"), {1, 3, 5, 7});
+  KEM_ASSERT_OK(next);
+  EXPECT_EQ(*next, (std::vector<uint8_t>{2, 6, 10, 14}));
+}
+
+TEST(Metering, TightLoopWithASideEffectIsStoppedWithTheDefaultBudget) {
+  auto start = std::chrono::steady_clock::now();
+  expect_budget_exceeded(kHeader +
+                         "@compute @workgroup_size(1) fn main(@builtin(global_invocation_id) id: vec3<u32>) {\n"
+                         "  let i = id.x;\n"
+                         "  loop { dst[i] += 1u; if (src[0] == 0xFFFFFFFFu) { break; } }\n"
+                         "}\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+TEST(Metering, WhileTrueWithABarrierInside) {
+  expect_budget_exceeded(kHeader +
+                         "var<workgroup> shared_word: u32;\n"
+                         "@compute @workgroup_size(64) fn main(@builtin(local_invocation_index) l: u32) {\n"
+                         "  while (true) {\n"
+                         "    if (l == 0u) { shared_word += 1u; }\n"
+                         "    workgroupBarrier();\n"
+                         "    if (src[0] == 0xFFFFFFFFu) { break; }\n"
+                         "  }\n"
+                         "  dst[l] = shared_word;\n"
+                         "}\n",
+                         100000);
+}
+
+TEST(Metering, NestedLoopsWhereOnlyTheInnerRunsAway) {
+  expect_budget_exceeded(kHeader +
+                         "@compute @workgroup_size(4) fn main(@builtin(global_invocation_id) id: vec3<u32>) {\n"
+                         "  for (var i = 0u; i < 3u; i++) {\n"
+                         "    var j = 0u;\n"
+                         "    loop { j += 1u; if (src[1] == 0xFFFFFFFFu) { break; } }\n"
+                         "    dst[id.x] += j;\n"
+                         "  }\n"
+                         "}\n",
+                         1000000);
+}
+
+TEST(Metering, ForLoopWhoseContinuePathNeverReachesTheExit) {
+  expect_budget_exceeded(kHeader +
+                         "@compute @workgroup_size(4) fn main(@builtin(global_invocation_id) id: vec3<u32>) {\n"
+                         "  for (var i = 0u; i < 10u; i++) {\n"
+                         "    if (src[0] == 0u) { i = 0u; continue; }\n"
+                         "    dst[id.x] = i;\n"
+                         "  }\n"
+                         "}\n",
+                         1000000);
+}
+
+TEST(Metering, RunawayInsideACalledFunction) {
+  expect_budget_exceeded(kHeader +
+                         "fn spin(x: u32) -> u32 { var y = x; loop { y += 1u; if (src[2] == 7u) { break; } } return y; }\n"
+                         "@compute @workgroup_size(4) fn main(@builtin(global_invocation_id) id: vec3<u32>) {\n"
+                         "  for (var i = 0u; i < 2u; i++) { dst[id.x] = spin(i); }\n"
+                         "}\n",
+                         1000000);
+}
+
+TEST(Metering, ALoopCountFromTheInputAtTheBudgetPassesAndOneMoreFails) {
+  // One invocation runs src[0] iterations; a budget of B allows exactly B loop-body entries.
+  const std::string counted = kHeader +
+                              "@compute @workgroup_size(1) fn main() {\n"
+                              "  var total = 0u;\n"
+                              "  for (var i = 0u; i < src[0]; i++) { total += i; }\n"
+                              "  dst[0] = total;\n"
+                              "}\n";
+  const uint64_t budget = 5000;
+  auto within = run_with(counted, u32_bytes({static_cast<uint32_t>(budget)}), budget);
+  KEM_ASSERT_OK(within);
+  EXPECT_EQ(*within, u32_bytes({static_cast<uint32_t>(budget * (budget - 1) / 2)}));
+  auto over = run_with(counted, u32_bytes({static_cast<uint32_t>(budget + 1)}), budget);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().code, ErrorCode::budget_exceeded);
+  // A request cannot raise the operator's budget: asking for more than 2^24 changes nothing.
+  auto raised = run_with(counted, u32_bytes({(1u << 24) + 1}), uint64_t(1) << 40);
+  ASSERT_FALSE(raised.ok());
+  EXPECT_EQ(raised.error().code, ErrorCode::budget_exceeded);
+}
+
+TEST(Metering, EveryExampleKernelGivesIdenticalResultsMeteredAndUnmetered) {
+  struct Case {
+    std::string kernel;
+    std::vector<uint8_t> input, params;
+    std::optional<uint64_t> output_size;
+  };
+  auto image = random_bytes(19 * 13 * 4, 1);
+  auto bytes = random_bytes(5000, 2);
+  std::vector<Case> cases = {
+      {"double-integer.wgsl", random_bytes(4096, 3), {}, {}},
+      {"pixelize.wgsl", image, u32_bytes({19, 13, 3}), {}},
+      {"workgroup-sum.wgsl", random_bytes(3000, 4), {}, {}},
+      {"byte-histogram.wgsl", bytes, u32_bytes({5000}), 1024},
+  };
+  for (const auto& c : cases) {
+    const std::string source = read_kernel(c.kernel);
+    KernelRequest r;
+    r.source = source;
+    r.input = c.input;
+    r.params = c.params;
+    r.output_size = c.output_size;
+    auto metered = shared_executor().run(r);
+    r.unmetered = true;
+    auto plain = shared_executor().run(r);
+    KEM_ASSERT_OK(metered);
+    KEM_ASSERT_OK(plain);
+    EXPECT_EQ(*metered, *plain) << c.kernel;
+  }
+}
+
+TEST(Metering, CompileErrorsInAMeteredKernelPointAtTheOriginalSource) {
+  // The error sits on a line with a loop, where metering inserts text before the mistake.
+  const std::string source = kHeader +
+                             "@compute @workgroup_size(1) fn main() {\n"
+                             "  var x = 0u;\n"
+                             "  for (var i = 0u; i < 4u; i++) { x = x + oops; }\n"
+                             "  dst[0] = x;\n"
+                             "}\n";
+  auto out = run_with(source, {1, 2, 3, 4});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code, ErrorCode::compile_error);
+  // Line 5, column 43 of the user's text ("oops").
+  EXPECT_EQ(out.error().message.rfind("5:43:", 0), 0u) << out.error().message;
+}
+
+TEST(Metering, AKernelMayNotDeclareTheReservedBinding) {
+  const std::string source = kHeader +
+                             "@group(0) @binding(15) var<storage, read_write> mine: array<u32>;\n"
+                             "@compute @workgroup_size(1) fn main() { dst[0] = src[0]; mine[0] = 1u; }\n";
+  auto out = run_with(source, {1, 2, 3, 4});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code, ErrorCode::compile_error) << out.error().message;
+}
+
+}  // namespace
+}  // namespace kem::test
