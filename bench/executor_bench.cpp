@@ -63,6 +63,40 @@ void BM_ColdExecutorAndCall(benchmark::State& state) {
 }
 BENCHMARK(BM_ColdExecutorAndCall)->Iterations(5)->UseRealTime()->Unit(benchmark::kMillisecond);
 
+// Loop-heavy kernel (1,000 iterations of integer arithmetic per invocation, 1M invocations):
+// the cost of loop metering. Arg 0: unmetered, 1: metered.
+const char* kLoopHeavy = R"(
+@group(0) @binding(0) var<storage, read> input: array<u32>;
+@group(0) @binding(1) var<storage, read_write> output: array<u32>;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) n: vec3<u32>) {
+  let i = id.x + id.y * n.x * 256u;
+  if (i >= arrayLength(&output)) { return; }
+  var x = input[i];
+  for (var k = 0u; k < 1000u; k++) { x = x * 1664525u + 1013904223u; x = x ^ (x >> 13u); }
+  output[i] = x;
+}
+)";
+
+void BM_LoopHeavy(benchmark::State& state) {
+  const std::string source = kLoopHeavy;
+  std::vector<uint8_t> input(size_t(4) << 20, 1);
+  kem::KernelRequest request;
+  request.source = source;
+  request.input = input;
+  request.unmetered = state.range(0) == 0;
+  if (!executor().run(request)) state.SkipWithError("warm-up call failed");
+  for (auto _ : state) {
+    auto out = executor().run(request);
+    if (!out) {
+      state.SkipWithError(out.error().message.c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(out->data());
+  }
+}
+BENCHMARK(BM_LoopHeavy)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+
 }  // namespace
 
 BENCHMARK_MAIN();
