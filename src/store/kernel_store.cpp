@@ -42,6 +42,8 @@ struct KernelStore::Impl {
     return options.verify == VerifyPolicy::off || entry.verification != Verification::unverified;
   }
   Status check_owner(const ResolvedKernel& kernel) const;
+  // A cached or fetched entry as the caller sees it, once the owner allow-list agrees.
+  Result<ResolvedKernel> serve(const CacheEntry& entry, Origin origin, std::string location) const;
 };
 
 namespace {
@@ -85,6 +87,12 @@ Status KernelStore::Impl::check_owner(const ResolvedKernel& kernel) const {
                                                         ", which is not among the allowed owners");
 }
 
+Result<ResolvedKernel> KernelStore::Impl::serve(const CacheEntry& entry, Origin origin, std::string location) const {
+  ResolvedKernel kernel = from_entry(entry, origin, std::move(location));
+  if (Status owner = check_owner(kernel); !owner) return owner.take_error();
+  return kernel;
+}
+
 Result<ResolvedKernel> KernelStore::Impl::resolve_id(const std::string& id) {
   if (!options.pin_dir.empty()) {
     const std::string path = options.pin_dir + "/" + id + ".wgsl";
@@ -98,11 +106,7 @@ Result<ResolvedKernel> KernelStore::Impl::resolve_id(const std::string& id) {
     if (pinned.error().code != ErrorCode::not_found) return pinned.take_error();
   }
 
-  if (auto hit = memory.get(id); hit && acceptable(*hit)) {
-    ResolvedKernel kernel = from_entry(*hit, Origin::memory_cache, {});
-    if (Status owner = check_owner(kernel); !owner) return owner.take_error();
-    return kernel;
-  }
+  if (auto hit = memory.get(id); hit && acceptable(*hit)) return serve(*hit, Origin::memory_cache, {});
 
   std::string cache_problem;
   if (disk) {
@@ -111,9 +115,7 @@ Result<ResolvedKernel> KernelStore::Impl::resolve_id(const std::string& id) {
     if (lookup.entry && acceptable(*lookup.entry)) {
       auto entry = std::make_shared<const CacheEntry>(std::move(*lookup.entry));
       memory.put(entry);
-      ResolvedKernel kernel = from_entry(*entry, Origin::disk_cache, disk->path_for(id));
-      if (Status owner = check_owner(kernel); !owner) return owner.take_error();
-      return kernel;
+      return serve(*entry, Origin::disk_cache, disk->path_for(id));
     }
   }
 
@@ -131,11 +133,7 @@ Result<ResolvedKernel> KernelStore::Impl::resolve_id(const std::string& id) {
 
 Result<ResolvedKernel> KernelStore::Impl::fetch(const std::string& id) {
   // A flight that finished between our cache miss and this flight filled the memory cache.
-  if (auto hit = memory.get(id); hit && acceptable(*hit)) {
-    ResolvedKernel kernel = from_entry(*hit, Origin::memory_cache, {});
-    if (Status owner = check_owner(kernel); !owner) return owner.take_error();
-    return kernel;
-  }
+  if (auto hit = memory.get(id); hit && acceptable(*hit)) return serve(*hit, Origin::memory_cache, {});
   std::string reasons;
   ErrorCode worst = ErrorCode::not_found;
   for (const store::GatewayPool::Slot& slot : pool.slots()) {
@@ -153,9 +151,7 @@ Result<ResolvedKernel> KernelStore::Impl::fetch(const std::string& id) {
       // A cache that cannot be written costs a refetch later, not this resolve.
       if (disk) (void)disk->store(*entry);
       memory.put(entry);
-      ResolvedKernel kernel = from_entry(*entry, Origin::gateway, {});
-      if (Status owner = check_owner(kernel); !owner) return owner.take_error();
-      return kernel;
+      return serve(*entry, Origin::gateway, {});
     }
     if (outcome.back_off) pool.failed(slot.index, outcome.error.message, outcome.retry_after);
     reasons += slot.url + ": " + outcome.error.message;

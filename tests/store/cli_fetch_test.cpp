@@ -14,7 +14,7 @@ namespace {
 
 using namespace kem::store::testing;
 
-const std::string kSource = "@compute @workgroup_size(1)\nfn main() {}\n";
+const std::string kSource = kWgslSource;
 
 struct Outcome {
   int exit_status = -1;

@@ -1,5 +1,7 @@
 #include "gateway_fixtures.h"
 
+#include <gtest/gtest.h>
+
 #include <random>
 
 #include "ans104.h"
@@ -40,6 +42,12 @@ std::string random_id() {
   Bytes bytes;
   for (int i = 0; i < 32; ++i) bytes += static_cast<char>(random() & 0xff);
   return base64url_encode(bytes);
+}
+
+std::unique_ptr<KernelStore> make_store(const StoreOptions& options) {
+  auto store = KernelStore::create(options);
+  EXPECT_TRUE(store.ok()) << store.error().message;
+  return store.ok() ? std::move(*store) : nullptr;
 }
 
 StoreOptions test_options(const std::vector<std::string>& gateways, const std::string& cache_dir) {

@@ -3,6 +3,7 @@
 // root headers, and their bundle at /raw/<root> answering range requests.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "kem/kernel_store.h"
@@ -25,6 +26,12 @@ void publish_bundled(LoopbackGateway& gateway, const std::string& root_id, const
 
 // A fresh valid-looking ID (random 32 bytes).
 std::string random_id();
+
+// A small valid kernel.
+inline const std::string kWgslSource = "@compute @workgroup_size(1)\nfn main() {}\n";
+
+// KernelStore::create, failing the calling test (and returning null) when it fails.
+std::unique_ptr<KernelStore> make_store(const StoreOptions& options);
 
 // Options for tests: short timeouts, long back-off (so it can be observed), a private cache.
 StoreOptions test_options(const std::vector<std::string>& gateways, const std::string& cache_dir);

@@ -16,13 +16,7 @@ namespace {
 using namespace testing;
 using namespace std::chrono_literals;
 
-const Bytes kSource = "@compute @workgroup_size(1)\nfn main() {}\n";
-
-std::unique_ptr<KernelStore> make_store(const StoreOptions& options) {
-  auto store = KernelStore::create(options);
-  EXPECT_TRUE(store.ok()) << store.error().message;
-  return store.ok() ? std::move(*store) : nullptr;
-}
+const Bytes kSource = kWgslSource;
 
 // Resolves an ID that must fail verification; returns the message.
 std::string rejection(LoopbackGateway& gateway, const std::string& id) {

@@ -20,13 +20,7 @@ namespace {
 
 using namespace testing;
 
-const Bytes kSource = "@compute @workgroup_size(1)\nfn main() {}\n";
-
-std::unique_ptr<KernelStore> make_store(const StoreOptions& options) {
-  auto store = KernelStore::create(options);
-  EXPECT_TRUE(store.ok()) << store.error().message;
-  return store.ok() ? std::move(*store) : nullptr;
-}
+const Bytes kSource = kWgslSource;
 
 TEST(KernelStore, Layer1TransactionVerifiesThenComesFromTheCaches) {
   LoopbackGateway gateway;
