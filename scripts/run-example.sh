@@ -3,7 +3,7 @@
 # the GPU (or lavapipe) and print its output and the adapter it ran on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+KEM_BUILD_TARGET=kem_cli scripts/setup.sh
 kem=${KEM_BUILD_DIR:-build}/src/cli/kem
 echo "adapter: $("$kem" info)"
 printf 'input:   01030507 (bytes)\noutput:  '

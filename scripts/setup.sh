@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs everything KEM needs on a fresh Debian 12 machine (as root), then builds it.
+# Installs everything KEM needs on a fresh Debian 12 machine (as root), then builds it
+# (everything, or only $KEM_BUILD_TARGET when set).
 # Idempotent and quick when everything is in place. Usage: scripts/setup.sh [--no-build]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -72,4 +73,4 @@ if [[ ! -f $build_dir/build.ninja ]]; then
 fi
 log "building $build_dir"
 # Ninja's progress lines are dropped; warnings and errors stay, and a failed build fails setup.
-cmake --build "$build_dir" --parallel "$(nproc)" 2>&1 | { grep -vE '^\[[0-9]+/[0-9]+\] ' || true; }
+cmake --build "$build_dir" --parallel "$(nproc)" ${KEM_BUILD_TARGET:+--target $KEM_BUILD_TARGET} 2>&1 | { grep -vE '^\[[0-9]+/[0-9]+\] ' || true; }
