@@ -39,6 +39,17 @@ kem::Result<kem::ExecutorOptions> read_options(ErlNifEnv* env, ERL_NIF_TERM map)
                       read_u64(atoms.timeout, timeout_ms, "timeout"),
                       read_u64(atoms.pipeline_cache_capacity, cache, "pipeline_cache_capacity")})
     if (!status) return status.take_error();
+  uint64_t budget = options.loop_budget;
+  if (auto status = read_u64(atoms.loop_budget, budget, "loop_budget"); !status)
+    return status.take_error();
+  if (budget > UINT32_MAX)
+    return kem::make_error(kem::ErrorCode::invalid_argument, "loop_budget: at most 2^32 - 1");
+  options.loop_budget = static_cast<uint32_t>(budget);
+  if (auto v = map_get(env, map, atoms.metering)) {
+    if (enif_is_identical(*v, atoms.true_)) options.metering = true;
+    else if (enif_is_identical(*v, atoms.false_)) options.metering = false;
+    else return kem::make_error(kem::ErrorCode::invalid_argument, "metering: true or false");
+  }
   options.default_timeout = std::chrono::milliseconds(timeout_ms);
   options.pipeline_cache_capacity = static_cast<size_t>(cache);
   return options;

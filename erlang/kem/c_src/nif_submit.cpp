@@ -115,6 +115,15 @@ bool read_options(ErlNifEnv* env, ERL_NIF_TERM opts, kem::KernelRequest& request
     }
     request.workgroups = groups;
   }
+  if (auto v = map_get(env, opts, atoms.loop_budget)) {
+    auto n = get_u64(env, *v);
+    if (!n) return false;
+    request.loop_budget = *n;
+  }
+  if (auto v = map_get(env, opts, atoms.unmetered)) {
+    if (!enif_is_identical(*v, atoms.true_) && !enif_is_identical(*v, atoms.false_)) return false;
+    request.unmetered = enif_is_identical(*v, atoms.true_);
+  }
   if (auto v = map_get(env, opts, atoms.timeout)) {
     auto n = get_u64(env, *v);
     if (!n || *n > static_cast<uint64_t>(INT64_MAX)) return false;

@@ -15,7 +15,8 @@ namespace kem_nif {
 
 struct Atoms {
   ERL_NIF_TERM ok, error, kem_reply, cancelled, sent, true_, false_, undefined;
-  ERL_NIF_TERM entry, output_size_hint, output_size, workgroups, timeout;
+  ERL_NIF_TERM entry, output_size_hint, output_size, workgroups, timeout, loop_budget, unmetered,
+      metering;
   ERL_NIF_TERM adapter, max_output_bytes, max_input_bytes, pipeline_cache_capacity;
   ERL_NIF_TERM bindings, entry_points, group, binding, name, address_space, access, type, line,
       column, workgroup_size;

@@ -10,6 +10,9 @@
     default_timeout => 30000,
     reply_margin => 2000,
     pipeline_cache_capacity => 256,
+    metering => true,
+    loop_budget => 16777216,
+    unmetered_ids => [],
     gateways => ["https://arweave.net", "https://turbo-gateway.com"],
     cache_dir => "",
     disk_cache => true,
@@ -38,7 +41,9 @@ executor_options() ->
       max_input_bytes => value(max_input_bytes),
       max_output_bytes => value(max_output_bytes),
       timeout => value(default_timeout),
-      pipeline_cache_capacity => value(pipeline_cache_capacity)}.
+      pipeline_cache_capacity => value(pipeline_cache_capacity),
+      metering => value(metering),
+      loop_budget => value(loop_budget)}.
 
 %% @doc The map kem_nif:nif_store_start/1 takes.
 store_options() ->

@@ -30,6 +30,7 @@ options(Other) ->
 option(output_size_hint, V, {N, P, T}) -> {N#{output_size_hint => u64(output_size_hint, V)}, P, T};
 option(output_size, V, {N, P, T}) -> {N#{output_size => u64(output_size, V)}, P, T};
 option(entry, V, {N, P, T}) -> {N#{entry => entry(V)}, P, T};
+option(loop_budget, V, {N, P, T}) -> {N#{loop_budget => u64(loop_budget, V)}, P, T};
 option(workgroups, V, {N, P, T}) -> {N#{workgroups => workgroups(V)}, P, T};
 option(timeout, V, {N, P, _}) when is_integer(V), V > 0, V =< ?MAX_TIMEOUT ->
     {N#{timeout => V}, P, V};
@@ -42,7 +43,7 @@ option(params, V, {N, _, T}) ->
     end;
 option(Key, _, _) ->
     invalid("unknown option ~ts (known: output_size_hint, output_size, params, workgroups, "
-            "entry, timeout)", [kem_err:term(Key)]).
+            "entry, timeout, loop_budget)", [kem_err:term(Key)]).
 
 %% @doc Params as bytes: a binary whose size is a multiple of 4, or a list of 32-bit integers
 %% (unsigned, or negative ones as two's complement), packed little-endian.

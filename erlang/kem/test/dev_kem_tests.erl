@@ -93,7 +93,7 @@ image() ->
     {W, H, Block} = {6, 5, 2},
     Rgba = crypto:strong_rand_bytes(W * H * 4),
     Expected = kem_ref:pixelize(Rgba, W, H, Block),
-    Pixelize = pin("pixelize.wgsl"),
+    Pixelize = kem_test_env:pin("pixelize.wgsl"),
     Body = kem_json:encode(#{<<"kernel_id">> => Pixelize,
                              <<"input_data">> => binary_to_list(kem_png_ref:encode(W, H, Rgba)),
                              <<"params">> => [W, H, Block]}),
@@ -105,7 +105,7 @@ image() ->
     ?assertEqual(ok_bytes(Expected), dev_kem:execute_kernel_with_params(?BASE#{<<"body">> => Raw}, #{}, #{})).
 
 image_errors() ->
-    Pixelize = pin("pixelize.wgsl"),
+    Pixelize = kem_test_env:pin("pixelize.wgsl"),
     Call = fun(F) -> failed(dev_kem:execute_kernel_with_params(?BASE, #{<<"body">> => kem_json:encode(F)}, #{})) end,
     ?assertEqual({400, <<"bad_request">>},
                  Call(#{<<"kernel_id">> => Pixelize, <<"input_data">> => [1, 2, 3, 4], <<"params">> => [<<"x">>]})),
@@ -127,12 +127,3 @@ without_hyperbeam() ->
     after
         persistent_term:erase({kem_hb, hyperbeam})
     end.
-
-%% Pins one of the repository's kernels under its own made-up ID in the test pin folder
-%% (pins are operator-trusted, so any well-formed ID will do).
-pin(Name) ->
-    Std = base64:encode(crypto:hash(sha256, Name)),
-    Id = << <<(case C of $+ -> $-; $/ -> $_; _ -> C end)>> || <<C>> <= Std, C =/= $= >>,
-    Dir = kem_config:value(pin_dir),
-    {ok, _} = file:copy(kem_test_env:kernel_path(Name), filename:join(Dir, <<Id/binary, ".wgsl">>)),
-    Id.

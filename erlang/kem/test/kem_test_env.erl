@@ -3,7 +3,7 @@
 %%% temporary folder, a loopback "gateway" that answers 404 to everything, no disk cache.
 -module(kem_test_env).
 -export([setup/0, kernel/1, kernel_path/1, poc_id/0, gateway_port/0, stop_gateway/0,
-         restart_gateway/0]).
+         restart_gateway/0, pin/1, pin_source/1, repo_dir/0]).
 
 -define(POC_ID, <<"btSvNclyu2me_zGh4X9ULVRZqwze9l2DpkcVHcLw9Eg">>).
 
@@ -46,6 +46,9 @@ kernel(Name) ->
 kernel_path(Name) ->
     filename:join(repo_kernels(), Name).
 
+%% @doc The repository's root folder.
+repo_dir() -> filename:dirname(repo_kernels()).
+
 %% The repository's kernels/ folder, found upwards from this file or the working directory
 %% (rebar3 may compile tests from a copy under _build).
 repo_kernels() ->
@@ -62,6 +65,16 @@ up(Dir) ->
         true -> {true, Candidate};
         false -> up(filename:dirname(Dir))
     end.
+
+%% @doc Pins one of the repository's kernels under a made-up ID (pins are operator-trusted,
+%% so any well-formed ID will do) and returns the ID.
+pin(Name) -> pin_source(kernel(Name)).
+
+pin_source(Source) ->
+    Std = base64:encode(crypto:hash(sha256, Source)),
+    Id = << <<(case C of $+ -> $-; $/ -> $_; _ -> C end)>> || <<C>> <= Std, C =/= $= >>,
+    ok = file:write_file(filename:join(kem_config:value(pin_dir), <<Id/binary, ".wgsl">>), Source),
+    Id.
 
 %%% Loopback gateway: a listening socket that answers every request with 404, so that
 %%% unknown IDs are "not found"; closing it makes the gateway "down".

@@ -30,8 +30,8 @@ fn twice(@builtin(global_invocation_id) id: vec3<u32>) {
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) id: vec3<u32>) {
   var x = input[0];
-  for (var i = 0u; i < 100000000u; i++) { x = x * 1664525u + 1013904223u; }
-  output[id.x] = x;
+  for (var i = 0u; i < 16000000u; i++) { x = x * 1664525u + 1013904223u; }
+  if (id.x < arrayLength(&output)) { output[id.x] = x; }
 }
 ">>).
 
@@ -40,7 +40,7 @@ kem_test_() ->
      [fun double_small/0, fun double_random/0, fun double_hint/0, fun file_ref/0,
       fun id_ref/0, fun params_entry_workgroups/0, fun histogram/0, fun check/0,
       fun compile_error/0, fun argument_errors/0, fun limits/0, fun unknown_id/0,
-      {timeout, 60, fun timeout_and_recovery/0}, {timeout, 60, fun late_reply_dropped/0},
+      fun loop_budget/0, {timeout, 60, fun timeout_and_recovery/0}, {timeout, 60, fun late_reply_dropped/0},
       {timeout, 60, fun device_loss_recovery/0}, {timeout, 30, fun gateway_down/0}]}.
 
 double() -> {source, kem_test_env:kernel("double-integer.wgsl")}.
@@ -128,6 +128,7 @@ argument_errors() ->
                kem:execute(D, <<1>>, #{params => [a]}),
                kem:execute(D, <<1>>, #{workgroups => {1, 2}}),
                kem:execute(D, <<1>>, #{entry => <<>>}),
+               kem:execute(D, <<1>>, #{loop_budget => -1}),
                kem:execute({source, <<>>}, <<1>>, #{}),
                kem:execute({source, [16#110000]}, <<1>>, #{}),
                kem:execute({bogus, 1}, <<1>>, #{}),
@@ -158,15 +159,24 @@ unknown_id() ->
     ?assertMatch({error, {not_found, _}},
                  kem:execute({id, <<"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA">>}, <<1, 2, 3, 4>>, #{})).
 
+spin_input() -> binary:copy(<<1, 2, 3, 4>>, 128).
+
+%% Loop metering: a kernel that loops past the call's budget fails instead of running on.
+loop_budget() ->
+    ?assertMatch({error, {budget_exceeded, _}},
+                 kem:execute({source, ?SPIN}, <<1, 2, 3, 4>>, #{loop_budget => 1000})),
+    ?assertEqual({ok, <<2, 6, 10, 14>>}, kem:execute(double(), <<1, 3, 5, 7>>, #{loop_budget => 0})).
+
 timeout_and_recovery() ->
     T0 = erlang:monotonic_time(millisecond),
-    ?assertMatch({error, {timeout, _}}, kem:execute({source, ?SPIN}, <<1, 2, 3, 4>>, #{timeout => 300})),
+    ?assertMatch({error, {timeout, _}}, kem:execute({source, ?SPIN}, spin_input(), #{timeout => 300})),
     Elapsed = erlang:monotonic_time(millisecond) - T0,
     ?assert(Elapsed < 5000),
     % The executor recovers the GPU by itself; the next call works.
     ?assertEqual({ok, <<2, 6, 10, 14>>}, kem:execute(double(), <<1, 3, 5, 7>>, #{})).
 
-%% (The spin loop lasts about 1.5 s on lavapipe, which cannot stop a running kernel: keep it
+%% (The spin kernel stays under the default loop budget (2^24 iterations per invocation); with
+%% 128 invocations it lasts about 1 s on lavapipe, which cannot stop a running kernel: keep it
 %% short so a timed-out call does not burn the CPU for long.)
 %% With a negative reply margin the caller gives up before the executor's deadline; the
 %% executor's own timeout reply must never reach the caller's mailbox afterwards.
@@ -174,7 +184,7 @@ late_reply_dropped() ->
     {ok, Margin} = {ok, kem_config:value(reply_margin)},
     application:set_env(kem, reply_margin, -200),
     try
-        ?assertMatch({error, {timeout, _}}, kem:execute({source, ?SPIN}, <<1, 2, 3, 4>>, #{timeout => 400})),
+        ?assertMatch({error, {timeout, _}}, kem:execute({source, ?SPIN}, spin_input(), #{timeout => 400})),
         timer:sleep(1500),
         ?assertEqual([], [M || {messages, Ms} <- [process_info(self(), messages)], M <- Ms])
     after

@@ -1,0 +1,71 @@
+%%% @doc Counters of the HTTP endpoint, rendered in Prometheus' text format together with the
+%%% executor's own counters (kem:stats/0).
+-module(kem_metrics).
+-export([init/0, request/3, rejected/0, in_flight/1, render/0]).
+
+-define(TAB, kem_http_metrics).
+
+%% The table belongs to a process of its own that is never stopped, so the counters
+%% survive endpoint restarts and no request ever finds the table missing.
+init() ->
+    case ets:whereis(?TAB) of
+        undefined ->
+            Parent = self(),
+            Pid = spawn(fun() ->
+                            _ = ets:new(?TAB, [named_table, public, {write_concurrency, true}]),
+                            Parent ! {self(), ready},
+                            receive stop -> ok end
+                        end),
+            receive {Pid, ready} -> ok end;
+        _ ->
+            ok
+    end.
+
+%% @doc One finished request: route, HTTP status, duration in microseconds.
+request(Route, Status, Micros) ->
+    bump({requests, Route, Status}, 1),
+    bump({duration_us, Route}, Micros),
+    bump({count, Route}, 1).
+
+rejected() -> bump(rejected, 1).
+
+in_flight(Delta) -> bump(in_flight, Delta).
+
+bump(Key, N) ->
+    try ets:update_counter(?TAB, Key, N, {Key, 0}), ok
+    catch error:badarg -> ok
+    end.
+
+render() ->
+    Rows = try ets:tab2list(?TAB) catch error:badarg -> [] end,
+    Requests = lists:sort([{R, S, N} || {{requests, R, S}, N} <- Rows]),
+    Durations = lists:sort([{R, N} || {{duration_us, R}, N} <- Rows]),
+    Counts = lists:sort([{R, N} || {{count, R}, N} <- Rows]),
+    Stats = kem:stats(),
+    iolist_to_binary([
+        help(<<"kem_http_requests_total">>, <<"counter">>, <<"HTTP requests by route and status.">>),
+        [[<<"kem_http_requests_total{route=\"">>, R, <<"\",status=\"">>, integer_to_binary(S),
+          <<"\"} ">>, integer_to_binary(N), $\n] || {R, S, N} <- Requests],
+        help(<<"kem_http_request_duration_seconds">>, <<"summary">>, <<"Time spent per request.">>),
+        [[<<"kem_http_request_duration_seconds_sum{route=\"">>, R, <<"\"} ">>,
+          float_to_binary(N / 1.0e6, [short]), $\n] || {R, N} <- Durations],
+        [[<<"kem_http_request_duration_seconds_count{route=\"">>, R, <<"\"} ">>,
+          integer_to_binary(N), $\n] || {R, N} <- Counts],
+        gauge(<<"kem_http_in_flight">>, <<"Calls being served now.">>, value(in_flight, Rows)),
+        counter(<<"kem_http_rejected_total">>, <<"Requests refused with 503 (busy).">>,
+                value(rejected, Rows)),
+        [counter(Name, Help, maps:get(Key, Stats, 0))
+         || {Key, Name, Help} <- [{calls, <<"kem_executor_calls_total">>, <<"Kernel calls.">>},
+                                  {errors, <<"kem_executor_errors_total">>, <<"Kernel calls that failed.">>},
+                                  {pipeline_hits, <<"kem_pipeline_cache_hits_total">>, <<"Compiled kernels reused.">>},
+                                  {pipeline_misses, <<"kem_pipeline_cache_misses_total">>, <<"Kernels compiled.">>},
+                                  {device_losses, <<"kem_device_losses_total">>, <<"GPU devices lost and replaced.">>}]]
+    ]).
+
+value(Key, Rows) -> proplists:get_value(Key, Rows, 0).
+
+help(Name, Type, Help) ->
+    [<<"# HELP ">>, Name, $\s, Help, $\n, <<"# TYPE ">>, Name, $\s, Type, $\n].
+
+counter(Name, Help, N) -> [help(Name, <<"counter">>, Help), Name, $\s, integer_to_binary(N), $\n].
+gauge(Name, Help, N) -> [help(Name, <<"gauge">>, Help), Name, $\s, integer_to_binary(N), $\n].

@@ -1,0 +1,202 @@
+%%% The HTTP endpoint through a real HTTP client (httpc) on 127.0.0.1.
+-module(kem_http_tests).
+-include_lib("eunit/include/eunit.hrl").
+
+-define(SPIN, <<"
+@group(0) @binding(0) var<storage, read> input: array<u32>;
+@group(0) @binding(1) var<storage, read_write> output: array<u32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) id: vec3<u32>) {
+  var x = input[0];
+  for (var i = 0u; i < 16000000u; i++) { x = x * 1664525u + 1013904223u; }
+  if (id.x < arrayLength(&output)) { output[id.x] = x; }
+}
+">>).
+
+http_test_() ->
+    {setup, fun setup/0, fun cleanup/1,
+     [fun poc_curl/0, fun aliases/0, fun info_and_adapter/0, fun plain_keys_and_query/0,
+      fun errors/0, {timeout, 60, fun image/0}, fun body_limit/0, fun metrics/0,
+      {timeout, 60, fun busy/0}, {timeout, 60, fun request_timeout/0}]}.
+
+setup() ->
+    kem_test_env:setup(),
+    {ok, _} = application:ensure_all_started(inets),
+    % httpc queues requests to one host behind a slow one; the slow calls of busy/0 get
+    % client profiles of their own.
+    [{ok, _} = inets:start(httpc, [{profile, P}]) || P <- [kem_slow1, kem_slow2]],
+    start(#{}).
+
+start(Extra) ->
+    {ok, Pid} = kem_http:start_link(maps:merge(#{port => 0, max_concurrency => 2, max_body => 65536}, Extra)),
+    unlink(Pid),
+    ok.
+
+cleanup(_) -> kem_http:stop().
+
+url(Path) -> "http://127.0.0.1:" ++ integer_to_list(kem_http:port()) ++ Path.
+
+post(Path, Body) -> post(Path, [], Body).
+post(Path, Headers, Body) -> post(Path, Headers, Body, default).
+
+post(Path, Headers, Body, Profile) ->
+    reply(httpc:request(post, {url(Path), Headers, "application/json", Body}, [{timeout, 30000}],
+                        [{body_format, binary}], Profile)).
+
+http_get(Path) ->
+    reply(httpc:request(get, {url(Path), []}, [{timeout, 30000}], [{body_format, binary}])).
+
+reply({ok, {{_, Status, _}, Headers, Body}}) -> {Status, Headers, Body}.
+
+json_error({Status, Headers, Body}) ->
+    ?assertEqual("application/json", proplists:get_value("content-type", Headers)),
+    {ok, #{<<"error">> := Code, <<"details">> := Details}} = kem_json:decode(Body),
+    ?assert(is_binary(Details)),
+    {Status, Code}.
+
+poc_body() ->
+    <<"{\"kernel_id\": \"btSvNclyu2me_zGh4X9ULVRZqwze9l2DpkcVHcLw9Eg\", \"input_data\": [1,3,5,7], \"output_size_hint\": 1}">>.
+
+%% The proof of concept's curl example.
+poc_curl() ->
+    {Status, Headers, Body} = post("/~kem@1.0/execute_kernel", poc_body()),
+    ?assertEqual({200, <<2, 6, 10, 14>>}, {Status, Body}),
+    ?assertEqual("application/octet-stream", proplists:get_value("content-type", Headers)).
+
+aliases() ->
+    ?assertMatch({200, _, <<2, 6, 10, 14>>}, post("/~kem@1.0/execute-kernel", poc_body())),
+    ?assertMatch({200, _, <<2, 6, 10, 14>>}, post("/~kem@1.0/Execute_Kernel", poc_body())),
+    ?assertMatch({200, _, <<2, 6, 10, 14>>}, post("/%7Ekem@1.0/execute_kernel", poc_body())).
+
+info_and_adapter() ->
+    {200, _, Info} = http_get("/~kem@1.0/info"),
+    ?assertMatch({ok, #{<<"version">> := <<"1.0">>}}, kem_json:decode(Info)),
+    ?assertMatch({200, _, Info}, http_get("/~kem@1.0")),
+    {200, Headers, Adapter} = http_get("/~kem@1.0/get_adapter_info"),
+    ?assertEqual("application/json", proplists:get_value("content-type", Headers)),
+    ?assertEqual(kem:adapter_info(), kem_json:decode(Adapter)).
+
+%% HyperBEAM turns headers and query keys into message keys; so does the endpoint.
+plain_keys_and_query() ->
+    Input = crypto:strong_rand_bytes(32),
+    Expected = kem_ref:double(Input, 1),
+    B64 = binary_to_list(base64:encode(Input)),
+    Headers = [{"kernel-id", binary_to_list(kem_test_env:poc_id())}, {"input-base64", B64}],
+    ?assertMatch({200, _, Expected}, post("/~kem@1.0/execute_kernel", Headers, <<>>)),
+    Query = uri_string:compose_query([{"kernel_id", binary_to_list(kem_test_env:poc_id())},
+                                      {"input_base64", B64}, {"output_size_hint", "2"}]),
+    ?assertMatch({200, _, _}, post("/~kem@1.0/execute_kernel?" ++ Query, <<>>)),
+    {200, _, Out} = post("/~kem@1.0/execute_kernel?" ++ Query, <<>>),
+    ?assertEqual(kem_ref:double(Input, 2), Out).
+
+errors() ->
+    ?assertEqual({400, <<"bad_request">>}, json_error(post("/~kem@1.0/execute_kernel", <<"{\"kernel_id\": ">>))),
+    ?assertEqual({400, <<"bad_request">>}, json_error(post("/~kem@1.0/execute_kernel", <<"{}">>))),
+    ?assertEqual({400, <<"invalid_argument">>},
+                 json_error(post("/~kem@1.0/execute_kernel",
+                                 <<"{\"kernel_id\": \"btSvNclyu2me_zGh4X9ULVRZqwze9l2DpkcVHcLw9Eg\", \"input_data\": []}">>))),
+    ?assertEqual({404, <<"not_found">>}, json_error(http_get("/~kem@1.0/nope"))),
+    ?assertEqual({404, <<"not_found">>}, json_error(http_get("/elsewhere"))),
+    ?assertEqual({404, <<"not_found">>},
+                 json_error(post("/~kem@1.0/execute_kernel",
+                                 <<"{\"kernel_id\": \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAQ\", \"input_data\": [1]}">>))),
+    ?assertEqual({422, <<"limit_exceeded">>},
+                 json_error(post("/~kem@1.0/execute_kernel",
+                                 <<"{\"kernel_id\": \"btSvNclyu2me_zGh4X9ULVRZqwze9l2DpkcVHcLw9Eg\", \"input_data\": [1],"
+                                   " \"output_size_hint\": 1000000000000}">>))).
+
+image() ->
+    {W, H, Block} = {8, 6, 3},
+    Rgba = crypto:strong_rand_bytes(W * H * 4),
+    Body = kem_json:encode(#{<<"kernel_id">> => kem_test_env:pin("pixelize.wgsl"),
+                             <<"input_base64">> => base64:encode(kem_png_ref:encode(W, H, Rgba)),
+                             <<"params">> => [0, 0, Block]}),
+    {200, Headers, Png} = post("/~kem@1.0/execute_kernel_with_params", Body),
+    ?assertEqual("image/png", proplists:get_value("content-type", Headers)),
+    ?assertEqual({W, H, kem_ref:pixelize(Rgba, W, H, Block)}, kem_png_ref:decode(Png)).
+
+%% Over max_body (64 KiB here): 413 with a JSON error.
+body_limit() ->
+    ?assertEqual({413, <<"limit_exceeded">>},
+                 json_error(post("/~kem@1.0/execute_kernel", binary:copy(<<" ">>, 70000)))),
+    % Just under the limit, the body reaches the device.
+    Body = <<(poc_body())/binary, (binary:copy(<<" ">>, 65536 - 200))/binary>>,
+    ?assertMatch({200, _, <<2, 6, 10, 14>>}, post("/~kem@1.0/execute_kernel", Body)).
+
+metrics() ->
+    Before = counter(get_metrics(), <<"info">>, <<"200">>),
+    {200, _, _} = http_get("/~kem@1.0/info"),
+    {200, _, _} = http_get("/~kem@1.0/info"),
+    {200, Headers, Text} = http_get("/~kem@1.0/metrics"),
+    ?assertEqual("text/plain; version=0.0.4", proplists:get_value("content-type", Headers)),
+    ?assertEqual(Before + 2, counter(Text, <<"info">>, <<"200">>)),
+    ?assertMatch({match, _}, re:run(Text, <<"^kem_http_in_flight 0$">>, [multiline])),
+    ?assertMatch({match, _}, re:run(Text, <<"^# TYPE kem_executor_calls_total counter$">>, [multiline])).
+
+get_metrics() -> element(3, http_get("/~kem@1.0/metrics")).
+
+counter(Text, Route, Status) ->
+    Re = <<"^kem_http_requests_total\\{route=\"", Route/binary, "\",status=\"", Status/binary, "\"\\} (\\d+)$">>,
+    case re:run(Text, Re, [multiline, {capture, all_but_first, binary}]) of
+        {match, [N]} -> binary_to_integer(N);
+        nomatch -> 0
+    end.
+
+%% max_concurrency is 2 here: with two slow calls in flight, a third is refused at once.
+busy() ->
+    Spin = kem_test_env:pin_source(?SPIN),
+    % 128 invocations of the spin kernel: about 1 s each on lavapipe.
+    Body = kem_json:encode(#{<<"kernel_id">> => Spin, <<"input_base64">> => base64:encode(binary:copy(<<1, 2, 3, 4>>, 128))}),
+    Parent = self(),
+    Slow = [spawn(fun() -> Parent ! {slow, post("/~kem@1.0/execute_kernel", [], Body, P)} end)
+            || P <- [kem_slow1, kem_slow2]],
+    wait_in_flight(2, 100),
+    {503, Headers, _} = Busy = raw_post("/~kem@1.0/execute_kernel", poc_body()),
+    ?assertEqual({503, <<"busy">>}, json_error(Busy)),
+    ?assertEqual("1", proplists:get_value("retry-after", Headers)),
+    [receive {slow, {S, _, _}} -> ?assertEqual(200, S) after 30000 -> error(slow_call_lost) end || _ <- Slow],
+    ?assertMatch({200, _, <<2, 6, 10, 14>>}, post("/~kem@1.0/execute_kernel", poc_body())).
+
+%% A plain HTTP/1.1 exchange on a socket of its own: httpc, in this VM, holds a request back
+%% while others to the same host are in flight, which would hide the refusal being tested.
+raw_post(Path, Body) ->
+    {ok, S} = gen_tcp:connect({127, 0, 0, 1}, kem_http:port(), [binary, {active, false}]),
+    ok = gen_tcp:send(S, [<<"POST ">>, Path, <<" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                                                "Content-Type: application/json\r\nContent-Length: ">>,
+                          integer_to_binary(byte_size(Body)), <<"\r\n\r\n">>, Body]),
+    Response = recv_all(S, <<>>),
+    gen_tcp:close(S),
+    [Head, RespBody] = binary:split(Response, <<"\r\n\r\n">>),
+    [<<"HTTP/1.1 ", Code:3/binary, _/binary>> | Lines] = binary:split(Head, <<"\r\n">>, [global]),
+    Headers = [{string:lowercase(binary_to_list(K)), binary_to_list(string:trim(V))}
+               || L <- Lines, [K, V] <- [binary:split(L, <<":">>)]],
+    {binary_to_integer(Code), Headers, RespBody}.
+
+recv_all(S, Acc) ->
+    case gen_tcp:recv(S, 0, 10000) of
+        {ok, Data} -> recv_all(S, <<Acc/binary, Data/binary>>);
+        {error, closed} -> Acc
+    end.
+
+wait_in_flight(_, 0) -> error(calls_not_in_flight);
+wait_in_flight(N, Tries) ->
+    Want = integer_to_binary(N),
+    case re:run(get_metrics(), <<"^kem_http_in_flight (\\d+)$">>, [multiline, {capture, all_but_first, binary}]) of
+        {match, [Want]} -> ok;
+        _ -> timer:sleep(20), wait_in_flight(N, Tries - 1)
+    end.
+
+%% The endpoint's own deadline (here shorter than the executor's) answers 504.
+request_timeout() ->
+    kem_http:stop(),
+    start(#{request_timeout => 200}),
+    try
+        Body = kem_json:encode(#{<<"kernel_id">> => kem_test_env:pin_source(?SPIN),
+                                 <<"input_base64">> => base64:encode(binary:copy(<<5, 6, 7, 8>>, 64))}),
+        ?assertEqual({504, <<"timeout">>}, json_error(post("/~kem@1.0/execute_kernel", Body)))
+    after
+        kem_http:stop(),
+        start(#{})
+    end,
+    % Let the abandoned kernel finish before the next suite.
+    timer:sleep(1500).
