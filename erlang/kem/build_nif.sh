@@ -12,8 +12,12 @@ src_dir=${KEM_SOURCE_DIR:-$(cd "$app_dir/../.." && pwd)}
 # erlang/kem; the NIF needs the whole tree (libkem), so widen the checkout once.
 if [ ! -f "$src_dir/CMakeLists.txt" ] && [ -d "$src_dir/.git" ]; then
   echo "kem: widening the sparse checkout in $src_dir to build libkem" >&2
-  git -C "$src_dir" config core.sparsecheckout false
-  git -C "$src_dir" read-tree -mu HEAD
+  # git >= 2.25 has sparse-checkout; older ones clear the skip-worktree bits by hand.
+  git -C "$src_dir" sparse-checkout disable 2>/dev/null || {
+    git -C "$src_dir" config core.sparsecheckout false
+    git -C "$src_dir" ls-files -v | sed -n 's/^S //p' | git -C "$src_dir" update-index --no-skip-worktree --stdin
+    git -C "$src_dir" checkout -- .
+  }
 fi
 if [ ! -f "$src_dir/CMakeLists.txt" ]; then
   echo "kem: no KEM source tree at $src_dir (set KEM_SOURCE_DIR)" >&2
