@@ -18,7 +18,7 @@ get(Key, Msg, Opts) ->
 %% @doc Lookup in a plain map, with binary keys matched case-insensitively (HTTP header
 %% names arrive in any case) and atom keys accepted.
 -spec plain_get(binary(), term()) -> term() | not_found.
-plain_get(Key, Msg) when is_map(Msg) ->
+plain_get(Key, Msg) when is_binary(Key), is_map(Msg) ->
     case Msg of
         #{Key := V} -> V;
         _ ->

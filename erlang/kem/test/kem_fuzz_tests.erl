@@ -15,7 +15,8 @@ fuzz_test_() ->
 
 fuzz() ->
     rand:seed(exsss, {17, 42, 4711}),
-    Functions = [{M, F, A} || M <- [kem, kem_nif, kem_image, dev_kem, kem_json],
+    Functions = [{M, F, A} || M <- [kem, kem_nif, kem_image, dev_kem, kem_json, kem_request,
+                                    kem_kernels, kem_hb],
                               {F, A} <- M:module_info(exports),
                               F =/= module_info, not lists:member({M, F, A}, ?SKIP)],
     % Warm up (the executor, pipelines, allocators) before taking the baseline.
@@ -56,9 +57,10 @@ call(M, F, Args) ->
     end.
 
 %% The raw NIF entry points may raise badarg; everything else returns a value.
-allowed(kem_json, decode, {value, {error, {invalid_json, _}}}) -> true;
+allowed(_, _, {value, {error, {invalid_json, _}}}) -> true;
 allowed(kem_nif, F, badarg) -> lists:prefix("nif_", atom_to_list(F));
 allowed(kem_json, encode, badarg) -> true;
+allowed(kem_hb, json_encode, badarg) -> true;
 allowed(_, _, {value, {ok, _}}) -> true;
 allowed(_, _, {value, {error, {Code, Msg}}}) -> is_atom(Code) andalso is_binary(Msg);
 allowed(dev_kem, _, {value, {error, #{<<"status">> := S, <<"body">> := B}}}) ->
