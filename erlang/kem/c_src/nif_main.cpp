@@ -35,6 +35,8 @@ constexpr auto kDirtyCpu = ERL_NIF_DIRTY_JOB_CPU_BOUND;
 ErlNifFunc nif_funcs[] = {
     {"hello", 0, nif_hello, 0},
     {"nif_start", 1, kem_nif::nif_start, kDirtyIo},
+    {"nif_started", 0, kem_nif::nif_started, 0},
+    {"nif_store_started", 0, kem_nif::nif_store_started, 0},
     {"nif_adapter_info", 0, kem_nif::nif_adapter_info, kDirtyIo},
     {"nif_stats", 0, kem_nif::nif_stats, 0},
     {"nif_simulate_device_loss", 0, kem_nif::nif_simulate_device_loss, kDirtyIo},

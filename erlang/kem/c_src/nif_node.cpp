@@ -72,6 +72,10 @@ ERL_NIF_TERM nif_start(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   });
 }
 
+ERL_NIF_TERM nif_started(ErlNifEnv*, int, const ERL_NIF_TERM[]) {
+  return executor() ? atoms.true_ : atoms.false_;
+}
+
 ERL_NIF_TERM nif_adapter_info(ErlNifEnv* env, int, const ERL_NIF_TERM[]) {
   return guarded(env, [&] {
     kem::Executor* ex = executor();

@@ -129,6 +129,10 @@ ERL_NIF_TERM nif_store_start(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   });
 }
 
+ERL_NIF_TERM nif_store_started(ErlNifEnv*, int, const ERL_NIF_TERM[]) {
+  return g_store.load(std::memory_order_acquire) ? atoms.true_ : atoms.false_;
+}
+
 ERL_NIF_TERM nif_resolve(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   return guarded(env, [&]() -> ERL_NIF_TERM {
     auto value = get_bytes(env, argv[1]);

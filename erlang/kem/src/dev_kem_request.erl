@@ -129,11 +129,16 @@ output_format(Req) ->
         _ -> throw({bad_request, <<"output_format must be \"png\" or \"raw\"">>})
     end.
 
-%% @doc Optional call settings: output_size, timeout (ms), workgroups ([x, y, z]), entry.
+%% @doc Optional call settings: output_size, loop_budget, timeout (ms), workgroups
+%% ([x, y, z]), entry.
 call_options(Req) ->
-    Sized = case get(<<"output_size">>, Req) of
-                not_found -> #{};
-                _ -> #{output_size => integer(Req, <<"output_size">>, 0)}
+    Sized0 = case get(<<"output_size">>, Req) of
+                 not_found -> #{};
+                 _ -> #{output_size => integer(Req, <<"output_size">>, 0)}
+             end,
+    Sized = case get(<<"loop_budget">>, Req) of
+                not_found -> Sized0;
+                _ -> Sized0#{loop_budget => integer(Req, <<"loop_budget">>, 0)}
             end,
     Timed = case get(<<"timeout">>, Req) of
                 not_found -> Sized;

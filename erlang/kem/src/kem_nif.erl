@@ -6,7 +6,7 @@
 %%% raw entry points, used by kem, kem_image and kem_store; call those modules instead.
 -module(kem_nif).
 -export([hello/0, adapter_info/0, execute_kernel/3, execute_kernel_with_params/3]).
--export([nif_start/1, nif_adapter_info/0, nif_stats/0, nif_simulate_device_loss/0,
+-export([nif_start/1, nif_started/0, nif_store_started/0, nif_adapter_info/0, nif_stats/0, nif_simulate_device_loss/0,
          nif_submit/5, nif_cancel/1, nif_check/2, nif_png_decode/2, nif_png_encode/3,
          nif_store_start/1, nif_resolve/2]).
 -on_load(init/0).
@@ -66,6 +66,8 @@ unwrap({error, _} = Error) -> Error.
 %%% NIF entry points (see c_src/)
 
 nif_start(_Options) -> ?NOT_LOADED.
+nif_started() -> ?NOT_LOADED.
+nif_store_started() -> ?NOT_LOADED.
 nif_adapter_info() -> ?NOT_LOADED.
 nif_stats() -> ?NOT_LOADED.
 nif_simulate_device_loss() -> ?NOT_LOADED.

@@ -1,27 +1,24 @@
 %%% @doc The node's one executor and one kernel store, both inside kem_nif and created on
 %%% first use from the application environment (kem_config). Creating them runs on a dirty
-%%% scheduler; once one exists, a persistent_term flag makes the check free.
+%%% scheduler; checking that they exist is a plain NIF call (an atomic load), asked of the
+%%% library itself so that a reloaded NIF library starts its own.
 -module(kem_node).
 -export([ensure_executor/0, ensure_store/0]).
 
 -spec ensure_executor() -> ok | kem_err:error().
 ensure_executor() ->
-    ensure({kem, executor}, fun() -> kem_nif:nif_start(kem_config:executor_options()) end).
+    ensure(fun kem_nif:nif_started/0, fun() -> kem_nif:nif_start(kem_config:executor_options()) end).
 
 -spec ensure_store() -> ok | kem_err:error().
 ensure_store() ->
-    ensure({kem, store}, fun() -> kem_nif:nif_store_start(kem_config:store_options()) end).
+    ensure(fun kem_nif:nif_store_started/0, fun() -> kem_nif:nif_store_start(kem_config:store_options()) end).
 
 %% A failed start is not remembered, so the next call tries again (a GPU may come back).
-ensure(Flag, Start) ->
-    case persistent_term:get(Flag, false) of
-        true ->
-            ok;
-        false ->
-            case safe(Start) of
-                ok -> persistent_term:put(Flag, true);
-                {error, _} = Error -> Error
-            end
+ensure(Started, Start) ->
+    case safe(Started) of
+        true -> ok;
+        false -> safe(Start);
+        {error, _} = Error -> Error
     end.
 
 safe(Fun) ->

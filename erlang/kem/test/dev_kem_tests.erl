@@ -86,6 +86,9 @@ errors() ->
     ?assertEqual({400, <<"invalid_argument">>}, call(#{<<"kernel_id">> => <<"short">>, <<"input_data">> => [1]})),
     ?assertEqual({404, <<"not_found">>},
                  call(#{<<"kernel_id">> => <<"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAw">>, <<"input_data">> => [1]})),
+    ?assertEqual({422, <<"budget_exceeded">>},
+                 call(#{<<"kernel_id">> => kem_test_env:pin("byte-histogram.wgsl"), <<"input_data">> => [1, 2],
+                        <<"params">> => [2], <<"output_size">> => 1024, <<"loop_budget">> => 0})),
     ?assertEqual({422, <<"limit_exceeded">>},
                  call(#{<<"kernel_id">> => Id, <<"input_data">> => [1], <<"output_size_hint">> => 1 bsl 40})).
 
