@@ -29,7 +29,8 @@ info(_Msg1, _Msg2, _Opts) ->
                  <<"get_adapter_info">> => <<"Get GPU adapter info">>}},
     json(200, Info).
 
-%% @doc Runs kernel_id on the input; the body of the reply is the output's bytes.
+%% @doc Runs kernel_id on the input (with params, if given, as the uniform at binding 2); the
+%% body of the reply is the output's bytes.
 execute_kernel(Msg1, Msg2, Opts) ->
     handle(fun() ->
         Req = dev_kem_request:fields(Msg1, Msg2, Opts),
@@ -37,7 +38,8 @@ execute_kernel(Msg1, Msg2, Opts) ->
         Input = dev_kem_request:input(Req),
         Hint = dev_kem_request:integer(Req, <<"output_size_hint">>, 1),
         Extra = dev_kem_request:call_options(Req),
-        reply(kem:execute({id, Id}, Input, Extra#{output_size_hint => Hint}),
+        Params = dev_kem_request:params(Req),
+        reply(kem:execute({id, Id}, Input, Extra#{output_size_hint => Hint, params => Params}),
               <<"application/octet-stream">>)
     end).
 
