@@ -11,8 +11,13 @@
 -define(ROUTES, [<<"info">>, <<"execute_kernel">>, <<"execute_kernel_with_params">>,
                  <<"get_adapter_info">>, <<"metrics">>]).
 
-do(#mod{method = Method, request_uri = Uri, parsed_header = Headers, entity_body = Body}) ->
+do(#mod{method = Method, request_uri = Uri, parsed_header = Headers, entity_body = Body,
+        socket_type = SocketType, socket = Socket}) ->
     Start = erlang:monotonic_time(microsecond),
+    % httpd writes a reply's head and body separately: without nodelay, Nagle and delayed ACKs
+    % hold every keep-alive reply back about 40 ms. (httpd's own {ip_comm, Opts} socket_type
+    % is not passed on by OTP 25's inets.)
+    _ = SocketType =:= ip_comm andalso inet:setopts(Socket, [{nodelay, true}]),
     {Route, Reply} =
         try request(Method, Uri, Headers, Body)
         catch Class:Reason:Stack ->
