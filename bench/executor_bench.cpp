@@ -27,12 +27,8 @@ kem::Executor& executor() {
   return **created;
 }
 
-void BM_WarmCall(benchmark::State& state) {
-  const std::string source = double_integer();
-  std::vector<uint8_t> input(static_cast<size_t>(state.range(0)), 3);
-  kem::KernelRequest request;
-  request.source = source;
-  request.input = input;
+// Times warm calls of `request` (after one warm-up call) in the benchmark loop.
+void time_calls(benchmark::State& state, const kem::KernelRequest& request) {
   if (!executor().run(request)) state.SkipWithError("warm-up call failed");
   for (auto _ : state) {
     auto out = executor().run(request);
@@ -42,6 +38,15 @@ void BM_WarmCall(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(out->data());
   }
+}
+
+void BM_WarmCall(benchmark::State& state) {
+  const std::string source = double_integer();
+  std::vector<uint8_t> input(static_cast<size_t>(state.range(0)), 3);
+  kem::KernelRequest request;
+  request.source = source;
+  request.input = input;
+  time_calls(state, request);
   state.SetBytesProcessed(int64_t(state.iterations()) * state.range(0) * 2);  // up + down
 }
 BENCHMARK(BM_WarmCall)->Arg(4)->Arg(4096)->Arg(1 << 20)->Arg(64 << 20)->UseRealTime()->Unit(benchmark::kMicrosecond);
@@ -85,15 +90,7 @@ void BM_LoopHeavy(benchmark::State& state) {
   request.source = source;
   request.input = input;
   request.unmetered = state.range(0) == 0;
-  if (!executor().run(request)) state.SkipWithError("warm-up call failed");
-  for (auto _ : state) {
-    auto out = executor().run(request);
-    if (!out) {
-      state.SkipWithError(out.error().message.c_str());
-      break;
-    }
-    benchmark::DoNotOptimize(out->data());
-  }
+  time_calls(state, request);
 }
 BENCHMARK(BM_LoopHeavy)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 

@@ -1,5 +1,5 @@
-// Compiled kernels kept warm, keyed by (source, entry point, metered or not), least recently used out first.
-// Owned and used by the GPU thread only, so it needs no lock.
+// Compiled kernels kept warm, keyed by (source, entry point, metered or not), least recently
+// used out first. Owned and used by the GPU thread only, so it needs no lock.
 #pragma once
 
 #include <list>
@@ -24,14 +24,31 @@ class PipelineCache {
   size_t size() const { return entries_.size(); }
 
  private:
-  static std::string key(std::string_view source, std::string_view entry, bool metered);
-  struct Entry {
-    std::string key;
-    std::shared_ptr<CompiledKernel> kernel;
+  // The whole source is part of the key (not just its hash): two kernels never share a
+  // pipeline. Lookups use views, so a warm call copies nothing.
+  struct KeyView {
+    std::string_view source, entry;
+    bool metered;
+    bool operator==(const KeyView&) const = default;
   };
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(const KeyView& k) const {
+      size_t h = std::hash<std::string_view>{}(k.source);
+      h ^= std::hash<std::string_view>{}(k.entry) + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+      return h ^ static_cast<size_t>(k.metered);
+    }
+  };
+  struct Entry {
+    std::string source, entry;
+    bool metered;
+    std::shared_ptr<CompiledKernel> kernel;
+    KeyView key() const { return {source, entry, metered}; }
+  };
+
   size_t capacity_;
-  std::list<Entry> lru_;  // most recent first
-  std::unordered_map<std::string_view, std::list<Entry>::iterator> entries_;  // views into lru_ keys
+  std::list<Entry> lru_;  // most recent first; list nodes never move, so views into them stay valid
+  std::unordered_map<KeyView, std::list<Entry>::iterator, KeyHash> entries_;
 };
 
 }  // namespace kem::executor
