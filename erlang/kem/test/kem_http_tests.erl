@@ -2,17 +2,6 @@
 -module(kem_http_tests).
 -include_lib("eunit/include/eunit.hrl").
 
--define(SPIN, <<"
-@group(0) @binding(0) var<storage, read> input: array<u32>;
-@group(0) @binding(1) var<storage, read_write> output: array<u32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) id: vec3<u32>) {
-  var x = input[0];
-  for (var i = 0u; i < 16000000u; i++) { x = x * 1664525u + 1013904223u; }
-  if (id.x < arrayLength(&output)) { output[id.x] = x; }
-}
-">>).
-
 http_test_() ->
     {setup, fun setup/0, fun cleanup/1,
      [fun poc_curl/0, fun aliases/0, fun info_and_adapter/0, fun plain_keys_and_query/0,
@@ -139,7 +128,7 @@ counter(Text, Route, Status) ->
 
 %% max_concurrency is 2 here: with two slow calls in flight, a third is refused at once.
 busy() ->
-    Spin = kem_test_env:pin_source(?SPIN),
+    Spin = kem_test_env:pin_source(kem_test_env:spin_source()),
     % 256 invocations of the spin kernel: about 2 s each on lavapipe, one after the other.
     Body = kem_json:encode(#{<<"kernel_id">> => Spin, <<"input_base64">> => base64:encode(binary:copy(<<1, 2, 3, 4>>, 256))}),
     Parent = self(),
@@ -185,7 +174,7 @@ request_timeout() ->
     kem_http:stop(),
     start(#{request_timeout => 200}),
     try
-        Body = kem_json:encode(#{<<"kernel_id">> => kem_test_env:pin_source(?SPIN),
+        Body = kem_json:encode(#{<<"kernel_id">> => kem_test_env:pin_source(kem_test_env:spin_source()),
                                  <<"input_base64">> => base64:encode(binary:copy(<<5, 6, 7, 8>>, 64))}),
         ?assertEqual({504, <<"timeout">>}, json_error(post("/~kem@1.0/execute_kernel", Body)))
     after

@@ -2,12 +2,25 @@
 %%% store are created once per node, from the application environment set here): pins in a
 %%% temporary folder, a loopback "gateway" that answers 404 to everything, no disk cache.
 -module(kem_test_env).
--export([setup/0, kernel/1, kernel_path/1, poc_id/0, gateway_port/0, stop_gateway/0,
+-export([setup/0, spin_source/0, kernel/1, kernel_path/1, poc_id/0, gateway_port/0, stop_gateway/0,
          restart_gateway/0, pin/1, pin_source/1, repo_dir/0]).
 
 -define(POC_ID, <<"btSvNclyu2me_zGh4X9ULVRZqwze9l2DpkcVHcLw9Eg">>).
 
 poc_id() -> ?POC_ID.
+
+%% A kernel that loops 16M times per invocation: seconds on lavapipe, for timeout tests.
+spin_source() ->
+    <<"
+@group(0) @binding(0) var<storage, read> input: array<u32>;
+@group(0) @binding(1) var<storage, read_write> output: array<u32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) id: vec3<u32>) {
+  var x = input[0];
+  for (var i = 0u; i < 16000000u; i++) { x = x * 1664525u + 1013904223u; }
+  if (id.x < arrayLength(&output)) { output[id.x] = x; }
+}
+">>.
 
 setup() ->
     case persistent_term:get({?MODULE, ready}, false) of

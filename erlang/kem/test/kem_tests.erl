@@ -24,16 +24,6 @@ fn twice(@builtin(global_invocation_id) id: vec3<u32>) {
 }
 ">>).
 
--define(SPIN, <<"
-@group(0) @binding(0) var<storage, read> input: array<u32>;
-@group(0) @binding(1) var<storage, read_write> output: array<u32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) id: vec3<u32>) {
-  var x = input[0];
-  for (var i = 0u; i < 16000000u; i++) { x = x * 1664525u + 1013904223u; }
-  if (id.x < arrayLength(&output)) { output[id.x] = x; }
-}
-">>).
 
 kem_test_() ->
     {setup, fun kem_test_env:setup/0, fun(_) -> ok end,
@@ -164,12 +154,12 @@ spin_input() -> binary:copy(<<1, 2, 3, 4>>, 128).
 %% Loop metering: a kernel that loops past the call's budget fails instead of running on.
 loop_budget() ->
     ?assertMatch({error, {budget_exceeded, _}},
-                 kem:execute({source, ?SPIN}, <<1, 2, 3, 4>>, #{loop_budget => 1000})),
+                 kem:execute({source, kem_test_env:spin_source()}, <<1, 2, 3, 4>>, #{loop_budget => 1000})),
     ?assertEqual({ok, <<2, 6, 10, 14>>}, kem:execute(double(), <<1, 3, 5, 7>>, #{loop_budget => 0})).
 
 timeout_and_recovery() ->
     T0 = erlang:monotonic_time(millisecond),
-    ?assertMatch({error, {timeout, _}}, kem:execute({source, ?SPIN}, spin_input(), #{timeout => 300})),
+    ?assertMatch({error, {timeout, _}}, kem:execute({source, kem_test_env:spin_source()}, spin_input(), #{timeout => 300})),
     Elapsed = erlang:monotonic_time(millisecond) - T0,
     ?assert(Elapsed < 5000),
     % The executor recovers the GPU by itself; the next call works.
@@ -184,7 +174,7 @@ late_reply_dropped() ->
     {ok, Margin} = {ok, kem_config:value(reply_margin)},
     application:set_env(kem, reply_margin, -200),
     try
-        ?assertMatch({error, {timeout, _}}, kem:execute({source, ?SPIN}, spin_input(), #{timeout => 400})),
+        ?assertMatch({error, {timeout, _}}, kem:execute({source, kem_test_env:spin_source()}, spin_input(), #{timeout => 400})),
         timer:sleep(1500),
         ?assertEqual([], [M || {messages, Ms} <- [process_info(self(), messages)], M <- Ms])
     after
