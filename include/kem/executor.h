@@ -70,6 +70,17 @@ class Executor {
   };
   Stats stats() const;
 
+  // Calls queued or running right now (for schedulers that spread work over executors).
+  size_t queue_depth() const;
+
+  // False once the device was lost or abandoned, until a new one has been created (which the
+  // next call, or reconnect(), does).
+  bool healthy() const;
+
+  // Creates a new device if the current one is lost or abandoned; waits for it. OK when the
+  // executor already has a healthy device.
+  Status reconnect();
+
  private:
   struct Impl;
   explicit Executor(std::unique_ptr<Impl> impl);

@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <cstdlib>
+#include <atomic>
 #include <deque>
 #include <future>
 #include <mutex>
@@ -30,6 +31,8 @@ struct Executor::Impl {
   std::thread gpu_thread;
 
   executor::Counters counters;
+  std::atomic<size_t> depth{0};         // calls queued or running
+  std::atomic<bool> device_ok{true};    // mirrors session->healthy() after every job
 
   void post(std::function<void()> job) {
     {
@@ -50,6 +53,7 @@ struct Executor::Impl {
         jobs.pop_front();
       }
       job();
+      device_ok = session && session->healthy();
     }
   }
 
@@ -133,10 +137,15 @@ void Executor::submit(const KernelRequest& request, Completion done) {
     auto timeout = request.timeout.value_or(impl_->options.default_timeout);
     if (timeout.count() <= 0) return done(make_error(ErrorCode::invalid_argument, "timeout must be positive"));
     auto deadline = Clock::now() + timeout;
+    ++impl_->depth;
     impl_->post([this, request, deadline, done = std::move(done)] {
       try {
-        impl_->execute(request, deadline, done);
+        impl_->execute(request, deadline, [&](Result<OutputView> out) {
+          --impl_->depth;
+          done(std::move(out));
+        });
       } catch (const std::exception& e) {
+        --impl_->depth;
         done(make_error(ErrorCode::internal, std::string("executor failure: ") + e.what()));
       }
     });
@@ -165,6 +174,24 @@ Result<Reflection> Executor::check(std::string_view source, std::string_view ent
       auto k = (*s)->kernel(source, entry, impl_->options.metering);
       if (!k) return promise.set_value(k.take_error());
       promise.set_value((*k)->reflection);
+    } catch (const std::exception& e) {
+      promise.set_value(make_error(ErrorCode::internal, e.what()));
+    }
+  });
+  return future.get();
+}
+
+size_t Executor::queue_depth() const { return impl_->depth; }
+
+bool Executor::healthy() const { return impl_->device_ok; }
+
+Status Executor::reconnect() {
+  std::promise<Status> promise;
+  auto future = promise.get_future();
+  impl_->post([&] {
+    try {
+      auto s = impl_->ready_session();
+      promise.set_value(s ? Status{} : Status(s.take_error()));
     } catch (const std::exception& e) {
       promise.set_value(make_error(ErrorCode::internal, e.what()));
     }
