@@ -1,37 +1,15 @@
-// Executor benchmarks: warm calls through the C++ API, from 4 bytes up, and the cost of a cold
-// executor (instance + adapter + device), which the proof of concept paid on every call.
-#include <benchmark/benchmark.h>
+// KEM warm: Executor::run on a long-lived executor (device, pipeline and buffers reused), from
+// 4 bytes to 1 GiB; the cost of a cold executor; and the loop-metering pair BM_LoopHeavy.
+#include "bench_common.h"
 
-#include <cstring>
-#include <fstream>
-#include <sstream>
-
-#include "kem/executor.h"
-
+namespace kem::bench {
 namespace {
 
-std::string double_integer() {
-  std::ifstream file(std::string(KEM_SOURCE_DIR) + "/kernels/double-integer.wgsl");
-  if (!file) file.open("kernels/double-integer.wgsl");  // run from a carried tree
-  std::stringstream s;
-  s << file.rdbuf();
-  return s.str();
-}
-
-kem::Executor& executor() {
-  static auto created = kem::Executor::create();
-  if (!created) {
-    fprintf(stderr, "executor: %s\n", created.error().message.c_str());
-    std::exit(1);
-  }
-  return **created;
-}
-
 // Times warm calls of `request` (after one warm-up call) in the benchmark loop.
-void time_calls(benchmark::State& state, const kem::KernelRequest& request) {
-  if (!executor().run(request)) state.SkipWithError("warm-up call failed");
+void time_calls(benchmark::State& state, const KernelRequest& request) {
+  if (!warm_executor().run(request)) state.SkipWithError("warm-up call failed");
   for (auto _ : state) {
-    auto out = executor().run(request);
+    auto out = warm_executor().run(request);
     if (!out) {
       state.SkipWithError(out.error().message.c_str());
       break;
@@ -41,26 +19,37 @@ void time_calls(benchmark::State& state, const kem::KernelRequest& request) {
 }
 
 void BM_WarmCall(benchmark::State& state) {
-  const std::string source = double_integer();
-  std::vector<uint8_t> input(static_cast<size_t>(state.range(0)), 3);
-  kem::KernelRequest request;
-  request.source = source;
-  request.input = input;
-  time_calls(state, request);
-  state.SetBytesProcessed(int64_t(state.iterations()) * state.range(0) * 2);  // up + down
+  const uint64_t bytes = uint64_t(state.range(0));
+  if (skip_if_over_limits(state, bytes)) return;
+  KernelRequest request;
+  request.source = double_integer();
+  request.input = input_of(bytes);
+  if (first_time("warm", bytes)) {
+    auto out = warm_executor().run(request);
+    if (!out) return state.SkipWithError(("warm-up: " + out.error().message).c_str());
+    if (!doubled(out->data(), out->size())) return state.SkipWithError("wrong output");
+  }
+  for (auto _ : state) {
+    auto out = warm_executor().run(request);
+    if (!out) {
+      state.SkipWithError(out.error().message.c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(out->data());
+  }
+  count_round_trip_bytes(state, bytes);
 }
-BENCHMARK(BM_WarmCall)->Arg(4)->Arg(4096)->Arg(1 << 20)->Arg(64 << 20)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 void BM_ColdExecutorAndCall(benchmark::State& state) {
   const std::string source = double_integer();
   std::vector<uint8_t> input{1, 3, 5, 7};
   for (auto _ : state) {
-    auto created = kem::Executor::create();
+    auto created = Executor::create();
     if (!created) {
       state.SkipWithError(created.error().message.c_str());
       break;
     }
-    kem::KernelRequest request;
+    KernelRequest request;
     request.source = source;
     request.input = input;
     benchmark::DoNotOptimize((*created)->run(request));
@@ -86,7 +75,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) n
 void BM_LoopHeavy(benchmark::State& state) {
   const std::string source = kLoopHeavy;
   std::vector<uint8_t> input(size_t(4) << 20, 1);
-  kem::KernelRequest request;
+  KernelRequest request;
   request.source = source;
   request.input = input;
   request.unmetered = state.range(0) == 0;
@@ -96,4 +85,6 @@ BENCHMARK(BM_LoopHeavy)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillise
 
 }  // namespace
 
-BENCHMARK_MAIN();
+void register_kem_warm() { register_sizes("BM_WarmCall", BM_WarmCall, false); }
+
+}  // namespace kem::bench

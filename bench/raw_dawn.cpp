@@ -1,0 +1,101 @@
+#include "raw_dawn.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace kem::bench {
+namespace {
+
+constexpr auto kTimeout = std::chrono::seconds(120);
+
+Status finished(Result<bool> waited, const char* what) {
+  if (!waited) return waited.take_error();
+  if (!*waited) return make_error(ErrorCode::timeout, std::string(what) + " timed out");
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<RawDawn>> RawDawn::create(const std::string& wgsl) {
+  std::unique_ptr<RawDawn> self(new RawDawn());
+  auto instance = gpu::Instance::create();
+  if (!instance) return instance.take_error();
+  self->instance_ = std::move(instance).value();
+  const char* selector = std::getenv("KEM_ADAPTER");
+  auto adapter = self->instance_->request_adapter(selector ? selector : "");
+  if (!adapter) return adapter.take_error();
+  self->adapter_ = std::move(adapter).value();
+  auto device = gpu::Device::create(*self->instance_, self->adapter_);
+  if (!device) return device.take_error();
+  self->device_ = std::move(device).value();
+
+  auto module = self->device_->compile(wgsl);
+  if (!module) return module.take_error();
+  self->module_ = std::move(module).value();
+  auto layout = self->device_->create_bind_group_layout(
+      {{0, gpu::BindingKind::read_only_storage}, {1, gpu::BindingKind::storage}});
+  if (!layout) return layout.take_error();
+  self->layout_ = std::move(layout).value();
+  auto pipeline = self->device_->create_pipeline(self->module_.get(), self->layout_.get(), "main");
+  if (!pipeline) return pipeline.take_error();
+  self->pipeline_ = std::move(pipeline).value();
+  return self;
+}
+
+Status RawDawn::prepare(uint64_t bytes) {
+  if (bytes == bytes_) return {};
+  group_.reset();
+  input_.reset();
+  output_.reset();
+  readback_.reset();
+  bytes_ = 0;
+  auto input = device_->create_buffer(bytes, WGPUBufferUsage_Storage | WGPUBufferUsage_CopyDst);
+  if (!input) return input.take_error();
+  input_ = std::move(input).value();
+  auto output = device_->create_buffer(bytes, WGPUBufferUsage_Storage | WGPUBufferUsage_CopySrc);
+  if (!output) return output.take_error();
+  output_ = std::move(output).value();
+  auto readback = device_->create_buffer(bytes, WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst);
+  if (!readback) return readback.take_error();
+  readback_ = std::move(readback).value();
+  auto group = device_->create_bind_group(layout_.get(), {{0, input_.get(), 0, bytes}, {1, output_.get(), 0, bytes}});
+  if (!group) return group.take_error();
+  group_ = std::move(group).value();
+
+  // 256 invocations per workgroup, spread over rows past the per-dimension limit.
+  const uint64_t groups = (bytes / 4 + 255) / 256;
+  const uint64_t max = device_->limits().maxComputeWorkgroupsPerDimension;
+  groups_[0] = static_cast<uint32_t>(std::min(groups, max));
+  groups_[1] = static_cast<uint32_t>((groups + groups_[0] - 1) / groups_[0]);
+  bytes_ = bytes;
+  if (std::string failure = device_->take_failure(); !failure.empty())
+    return make_error(ErrorCode::gpu_error, failure);
+  return {};
+}
+
+Status RawDawn::round_trip(std::span<const uint8_t> input, uint8_t* output) {
+  device_->write_buffer(input_.get(), 0, input.data(), input.size());
+  gpu::Commands commands(*device_);
+  commands.dispatch(pipeline_.get(), group_.get(), groups_[0], groups_[1], 1);
+  commands.copy(output_.get(), 0, readback_.get(), 0, bytes_);
+  commands.submit();
+  if (auto s = finished(device_->map_read(readback_.get(), 0, bytes_, gpu::Clock::now() + kTimeout), "mapping"); !s)
+    return s;
+  const uint8_t* mapped = device_->mapped(readback_.get(), 0, bytes_);
+  if (!mapped) {
+    device_->unmap(readback_.get());
+    return make_error(ErrorCode::gpu_error, "the output could not be mapped");
+  }
+  std::memcpy(output, mapped, bytes_);
+  device_->unmap(readback_.get());
+  return {};
+}
+
+Status RawDawn::dispatch_only() {
+  gpu::Commands commands(*device_);
+  commands.dispatch(pipeline_.get(), group_.get(), groups_[0], groups_[1], 1);
+  commands.submit();
+  return finished(device_->wait_idle(gpu::Clock::now() + kTimeout), "the dispatch");
+}
+
+}  // namespace kem::bench

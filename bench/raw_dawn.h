@@ -1,0 +1,50 @@
+// (d) The floor for KEM's API: a bare Dawn loop with everything reused (instance, adapter,
+// device, pipeline, buffers, bind group), built on KEM's thin WebGPU layer (src/webgpu/), one
+// submission per call.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "kem/result.h"
+#include "webgpu/device.h"
+#include "webgpu/instance.h"
+
+namespace kem::bench {
+
+class RawDawn {
+ public:
+  // Instance, adapter (as KEM_ADAPTER selects), device, module and pipeline for `wgsl`, whose
+  // entry `main` binds a read-only storage input at 0 and a storage output at 1, and reads
+  // num_workgroups to linearise a 2-D dispatch.
+  static Result<std::unique_ptr<RawDawn>> create(const std::string& wgsl);
+
+  // Buffers (in, out, map-read) and the bind group for `bytes` in and out; kept while the
+  // size stays the same.
+  Status prepare(uint64_t bytes);
+
+  // One call: write the input, dispatch, copy to the map-read buffer (one submission), then
+  // map, copy the output into `output` (`bytes` of prepare()), unmap.
+  Status round_trip(std::span<const uint8_t> input, uint8_t* output);
+
+  // Device-resident: one dispatch on what the buffers hold, then wait for the queue.
+  Status dispatch_only();
+
+ private:
+  RawDawn() = default;
+  std::unique_ptr<gpu::Instance> instance_;  // outlives everything below
+  gpu::Adapter adapter_;
+  std::unique_ptr<gpu::Device> device_;
+  gpu::ShaderModuleHandle module_;
+  gpu::BindGroupLayoutHandle layout_;
+  gpu::ComputePipelineHandle pipeline_;
+  gpu::BufferHandle input_, output_, readback_;
+  gpu::BindGroupHandle group_;
+  uint64_t bytes_ = 0;
+  std::array<uint32_t, 2> groups_{1, 1};
+};
+
+}  // namespace kem::bench
