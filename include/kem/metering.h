@@ -11,6 +11,21 @@
 // The operator configures B (kDefaultLoopBudget = 2^24 unless configured); a request may only
 // lower it (effective_loop_budget). B = 0 allows no loop iteration at all.
 //
+// HOW, CHEAPLY. Every compute entry point first copies the budget from the meter buffer into a
+// private counter of iterations left (one storage load per invocation, not one per iteration);
+// a metered loop starts each iteration with `if kem_meter_tick() { break; }`, which counts the
+// private counter down and, at zero, raises the flag and answers true.
+// Loops whose trip count is fixed before they start (src/wgsl/counted_loop.h: a `for` over a
+// local integer from one constant to another by a constant step, that never leaves early, never
+// changes its variable, contains no loop and calls no function that has one, at most 2^16
+// iterations) are CHARGED instead: `kem_meter_charge(N);` just before the loop takes all N
+// iterations at once and the body is left as written, so the driver optimises it exactly as the
+// unmetered kernel. The count is the same (such a loop always enters its body exactly N times),
+// so the budget stays exact: B passes, B+1 fails, whichever loops the iterations come from. A
+// charge that does not fit raises the flag and empties the counter; the charged loop itself still
+// runs its at most 2^16 iterations (it has no check inside and nothing nested that could
+// multiply), every other loop is left at its next iteration.
+//
 // UNIFORMITY. A loop that contains (directly or through the functions it calls) a compute
 // builtin that WGSL requires in uniform control flow (workgroupBarrier, storageBarrier,
 // textureBarrier, workgroupUniformLoad, subgroup and quad operations) is left by the whole
@@ -46,7 +61,7 @@
 //  5. Compile messages from Dawn carry offsets / line:column in the TRANSFORMED source; map them
 //     with MeteredKernel::to_original before showing them. Lines are never changed (inserted
 //     text contains no line break, except the declarations appended after the user's last line),
-//     only columns on lines with a loop shift.
+//     only columns on lines with a loop or an entry point shift.
 #pragma once
 
 #include <cstdint>
@@ -90,6 +105,7 @@ struct MeteredKernel {
   uint32_t binding = kMeterBinding;
   uint32_t metered_loops = 0;  // loops given a budget check
   uint32_t uniform_loops = 0;  // of which leave the workgroup together (they contain barriers)
+  uint32_t charged_loops = 0;  // loops of fixed trip count, charged once before they start
 
   // The original position of a byte offset in `source` (a Dawn message's `offset`).
   OriginalLocation to_original(uint64_t offset) const;

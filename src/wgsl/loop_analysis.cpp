@@ -5,6 +5,7 @@
 #include <string>
 
 #include "ast_visit.h"
+#include "counted_loop.h"
 
 namespace kem::wgsl {
 
@@ -58,14 +59,42 @@ std::vector<LoopSite> find_loops(const Module& module) {
     return false;
   };
 
+  auto is_loop = [](const Stmt& s) {
+    return s.kind == StmtKind::loop || s.kind == StmtKind::for_ || s.kind == StmtKind::while_;
+  };
+  // Functions that contain a loop, directly or through what they call: a loop that calls one is
+  // not a leaf, so it is never charged (counted_loop.h).
+  std::set<std::string> with_loops;
+  for (const Function& f : module.functions) {
+    if (!f.body) continue;
+    bool found = false;
+    visit_stmt(*f.body, [&](const Stmt& s) { found = found || is_loop(s); }, [](const Expr&) {});
+    if (found) with_loops.insert(f.name);
+  }
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const auto& [name, callees] : calls) {
+      if (with_loops.contains(name)) continue;
+      for (const std::string& c : callees) {
+        if (with_loops.contains(c)) {
+          with_loops.insert(name);
+          changed = true;
+          break;
+        }
+      }
+    }
+  }
+
+  ConstEvaluator constants(module);
   std::vector<LoopSite> loops;
   for (const Function& f : module.functions) {
     if (!f.body) continue;
+    const std::set<std::string> locals = declared_names(f);
+    const ChargeContext context{module, constants, locals, with_loops};
     visit_stmt(
         *f.body,
         [&](const Stmt& s) {
-          if (s.kind == StmtKind::loop || s.kind == StmtKind::for_ || s.kind == StmtKind::while_)
-            loops.push_back({&s, needs_uniform(s)});
+          if (is_loop(s)) loops.push_back({&s, needs_uniform(s), charged_trip_count(s, context)});
         },
         [](const Expr&) {});
   }

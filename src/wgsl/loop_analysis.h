@@ -1,8 +1,12 @@
-// Finds the loops of a module and whether each must be left by the whole workgroup together:
-// the loops that contain, directly or through calls, a builtin WGSL allows only in uniform
-// control flow. Used by loop metering.
+// Finds the loops of a module, whether each must be left by the whole workgroup together (the
+// loops that contain, directly or through calls, a builtin WGSL allows only in uniform control
+// flow), and which run a trip count fixed before they start (counted_loop.h). Used by loop
+// metering.
 #pragma once
 
+#include <cstdint>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "ast.h"
@@ -12,6 +16,9 @@ namespace kem::wgsl {
 struct LoopSite {
   const Stmt* loop = nullptr;  // a loop, for_ or while_ statement
   bool needs_uniform_exit = false;
+  // Set when the loop always runs exactly this many iterations (charged_trip_count): metering
+  // charges them once before the loop and leaves its body alone.
+  std::optional<uint32_t> charged_trips;
 };
 
 // Every loop of every function, in source order.

@@ -1,5 +1,5 @@
-// meter_wgsl: inserts a budget check at the top of every loop body and appends the meter's
-// declarations after the user's last line. Inserted text never contains a line break, so every
+// meter_wgsl: inserts a budget check at the top of every loop body (or one charge before a loop
+// of fixed trip count) and appends the meter's declarations after the user's last line. Inserted text never contains a line break, so every
 // line of the user's kernel keeps its number; see include/kem/metering.h for the protocol.
 #include "kem/metering.h"
 
@@ -69,27 +69,35 @@ std::string unused_prefix(const std::vector<wgsl::Token>& tokens) {
 }
 
 // The declarations appended after the user's source. P is the prefix.
-std::string meter_declarations(const std::string& p, const MeteringOptions& options,
-                               bool with_uniform_exit) {
+std::string meter_declarations(const std::string& p, const MeteringOptions& options, bool with_uniform_exit,
+                               bool with_charge) {
   std::string s =
       "\n// Loop metering added by KEM (issue 7). The lines above are the kernel as written.\n"
       "struct " + p + "_State { budget: u32, exceeded: atomic<u32> }\n"
       "@group(" + std::to_string(options.group) + ") @binding(" + std::to_string(options.binding) +
       ") var<storage, read_write> " + p + ": " + p + "_State;\n"
-      "var<private> " + p + "_count: u32;\n"
-      "var<private> " + p + "_stop: bool;\n"
+      "// Loop iterations this invocation may still start; every entry point sets it to the budget.\n"
+      "var<private> " + p + "_left: u32;\n"
       "// Counts one loop iteration of this invocation; true once the budget is used up.\n"
       "fn " + p + "_tick() -> bool {\n"
-      "  if !" + p + "_stop {\n"
-      "    if " + p + "_count < " + p + ".budget {\n"
-      "      " + p + "_count += 1u;\n"
-      "    } else {\n"
-      "      " + p + "_stop = true;\n"
-      "      atomicStore(&" + p + ".exceeded, 1u);\n"
-      "    }\n"
+      "  if " + p + "_left == 0u {\n"
+      "    atomicStore(&" + p + ".exceeded, 1u);\n"
+      "    return true;\n"
       "  }\n"
-      "  return " + p + "_stop;\n"
+      "  " + p + "_left -= 1u;\n"
+      "  return false;\n"
       "}\n";
+  if (with_charge) {
+    s += "// Counts all n iterations of a loop that always runs exactly n times, before it starts.\n"
+         "fn " + p + "_charge(n: u32) {\n"
+         "  if n <= " + p + "_left {\n"
+         "    " + p + "_left -= n;\n"
+         "  } else {\n"
+         "    " + p + "_left = 0u;\n"
+         "    atomicStore(&" + p + ".exceeded, 1u);\n"
+         "  }\n"
+         "}\n";
+  }
   if (with_uniform_exit) {
     s += "var<workgroup> " + p + "_halt: bool;\n"
          "// For loops with barriers: the whole workgroup leaves once any invocation is over budget.\n"
@@ -131,7 +139,24 @@ Result<MeteredKernel> meter(std::string_view source, const MeteringOptions& opti
   MeteredKernel out;
   out.group = options.group;
   out.binding = options.binding;
+  for (const wgsl::Function& f : module->functions) {
+    // Every compute entry point loads the budget once into a private variable: a load in every
+    // iteration could not be hoisted by the driver, since the kernel's own storage writes might
+    // alias it. This use of the meter also keeps its binding in a layout derived from the
+    // shader ("auto"), even for kernels without loops.
+    if (has_attribute(f.attributes, "compute") && f.body)
+      edits.push_back({f.body->pos.offset + 1, " " + p + "_left = " + p + ".budget;"});
+  }
   for (const wgsl::LoopSite& site : wgsl::find_loops(*module)) {
+    if (site.charged_trips) {
+      // Charged once, before the statement (and its attributes); its body is left alone.
+      if (*site.charged_trips == 0) continue;
+      const wgsl::Stmt& loop = *site.loop;
+      const uint32_t at = loop.attributes.empty() ? loop.pos.offset : loop.attributes.front().pos.offset;
+      edits.push_back({at, p + "_charge(" + std::to_string(*site.charged_trips) + "u); "});
+      ++out.charged_loops;
+      continue;
+    }
     // Just after the body's '{': the check runs at the start of every iteration.
     const uint32_t at = site.loop->body->pos.offset + 1;
     const char* tick = site.needs_uniform_exit ? "_tick_uniform" : "_tick";
@@ -139,14 +164,8 @@ Result<MeteredKernel> meter(std::string_view source, const MeteringOptions& opti
     ++out.metered_loops;
     if (site.needs_uniform_exit) ++out.uniform_loops;
   }
-  for (const wgsl::Function& f : module->functions) {
-    // A use of the meter in every compute entry point, so that a layout derived from the
-    // shader ("auto") always contains its binding, even for kernels without loops.
-    if (has_attribute(f.attributes, "compute") && f.body)
-      edits.push_back({f.body->pos.offset + 1, " _ = &" + p + ";"});
-  }
   edits.push_back({static_cast<uint32_t>(source.size()),
-                   meter_declarations(p, options, out.uniform_loops > 0)});
+                   meter_declarations(p, options, out.uniform_loops > 0, out.charged_loops > 0)});
   std::stable_sort(edits.begin(), edits.end(),
                    [](const Edit& a, const Edit& b) { return a.offset < b.offset; });
 

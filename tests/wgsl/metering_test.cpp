@@ -41,19 +41,16 @@ constexpr std::string_view kDeclarations = R"(
 // Loop metering added by KEM (issue 7). The lines above are the kernel as written.
 struct kem_meter_State { budget: u32, exceeded: atomic<u32> }
 @group(0) @binding(15) var<storage, read_write> kem_meter: kem_meter_State;
-var<private> kem_meter_count: u32;
-var<private> kem_meter_stop: bool;
+// Loop iterations this invocation may still start; every entry point sets it to the budget.
+var<private> kem_meter_left: u32;
 // Counts one loop iteration of this invocation; true once the budget is used up.
 fn kem_meter_tick() -> bool {
-  if !kem_meter_stop {
-    if kem_meter_count < kem_meter.budget {
-      kem_meter_count += 1u;
-    } else {
-      kem_meter_stop = true;
-      atomicStore(&kem_meter.exceeded, 1u);
-    }
+  if kem_meter_left == 0u {
+    atomicStore(&kem_meter.exceeded, 1u);
+    return true;
   }
-  return kem_meter_stop;
+  kem_meter_left -= 1u;
+  return false;
 }
 )";
 
@@ -62,7 +59,7 @@ TEST(Metering, ExactTransformation) {
   const std::string expected =
       R"(@group(0) @binding(0) var<storage, read_write> data: array<u32>;
 @compute @workgroup_size(1)
-fn main() { _ = &kem_meter;
+fn main() { kem_meter_left = kem_meter.budget;
   var i = 0u;
   while i < 10u { if kem_meter_tick() { break; } i++; }
   for (var j = 0u; j < 3u; j++) { if kem_meter_tick() { break; } loop { if kem_meter_tick() { break; } break; } }
@@ -71,6 +68,7 @@ fn main() { _ = &kem_meter;
   EXPECT_EQ(m.source, expected);
   EXPECT_EQ(m.metered_loops, 3u);
   EXPECT_EQ(m.uniform_loops, 0u);
+  EXPECT_EQ(m.charged_loops, 0u);  // the `for` contains a loop, so it is metered per iteration
   EXPECT_EQ(m.group, 0u);
   EXPECT_EQ(m.binding, 15u);
 }
@@ -101,21 +99,24 @@ fn helper() { for (var k = 0; k < 2; k++) { sync(); } }
   for (;;) { _ = subgroupAdd(1u); break; }
 })";
   MeteredKernel m = meter_ok(src);
-  EXPECT_EQ(m.metered_loops, 6u);
-  EXPECT_EQ(m.uniform_loops, 4u);
+  EXPECT_EQ(m.metered_loops, 4u);
+  EXPECT_EQ(m.uniform_loops, 3u);
+  EXPECT_EQ(m.charged_loops, 2u);
+  // A loop of fixed trip count is charged even with a barrier inside: the charge changes no
+  // control flow, so the loop stays as uniform as it was written.
   EXPECT_EQ(line_of(m.source, 2),
-            "fn helper() { for (var k = 0; k < 2; k++) { if kem_meter_tick_uniform() { break; } "
-            "sync(); } }");
+            "fn helper() { kem_meter_charge(2u); for (var k = 0; k < 2; k++) { sync(); } }");
   EXPECT_EQ(line_of(m.source, 3),
-            "@compute @workgroup_size(64) fn main(@builtin(local_invocation_index) i: u32) { _ = "
-            "&kem_meter;");
+            "@compute @workgroup_size(64) fn main(@builtin(local_invocation_index) i: u32) { "
+            "kem_meter_left = kem_meter.budget;");
+  // helper() contains a loop, so this loop is not a leaf and is metered per iteration.
   EXPECT_EQ(line_of(m.source, 4),
             "  for (var n = 0; n < 4; n++) { if kem_meter_tick_uniform() { break; } helper(); }");
   EXPECT_EQ(line_of(m.source, 5),
             "  while i > 100u { if kem_meter_tick() { break; } if i == 200u { continue; } }");
   EXPECT_EQ(line_of(m.source, 6),
-            "  loop { if kem_meter_tick_uniform() { break; } for (var j = 0; j < 2; j++) { if "
-            "kem_meter_tick() { break; } } workgroupBarrier(); break; }");
+            "  loop { if kem_meter_tick_uniform() { break; } kem_meter_charge(2u); for (var j = 0; j "
+            "< 2; j++) { } workgroupBarrier(); break; }");
   EXPECT_EQ(line_of(m.source, 7),
             "  for (;;) { if kem_meter_tick_uniform() { break; } _ = subgroupAdd(1u); break; }");
   // The uniform exit and its workgroup flag are declared only when some loop needs them.
@@ -131,11 +132,111 @@ fn helper() { for (var k = 0; k < 2; k++) { sync(); } }
   EXPECT_TRUE(wgsl::parse_wgsl(m.source).ok());
 }
 
+// Which loops are charged once (fixed trip count) and which stay metered per iteration. Each
+// line of the kernel is one case; the expected line after metering is next to it.
+TEST(Metering, OnlyLoopsOfProvablyFixedTripCountAreCharged) {
+  struct Case {
+    std::string loop;      // one line of main's body
+    std::string metered;   // that line after metering
+  };
+  const std::string tick = "if kem_meter_tick() { break; } ";
+  const std::vector<Case> cases = {
+      // Charged: constant bounds and steps, up and down, <, <=, >, >=, module consts, i32 and u32.
+      {"for (var i = 0u; i < N * 2u; i++) { s += i; }",
+       "kem_meter_charge(16u); for (var i = 0u; i < N * 2u; i++) { s += i; }"},
+      {"for (var i = 10; i >= -10; i -= 5) { s += 1u; }",
+       "kem_meter_charge(5u); for (var i = 10; i >= -10; i -= 5) { s += 1u; }"},
+      {"for (var k: u32 = 1u; k <= 7u; k += 3u) { s += k; continue; }",
+       "kem_meter_charge(3u); for (var k: u32 = 1u; k <= 7u; k += 3u) { s += k; continue; }"},
+      {"for (var i = 9i; i > 0i; i--) { s += f(u32(i)); }",
+       "kem_meter_charge(9u); for (var i = 9i; i > 0i; i--) { s += f(u32(i)); }"},
+      {"@diagnostic(off, derivative_uniformity) for (var i = 0u; i < 65536u; i++) { a[i % 4u] = i; }",
+       "kem_meter_charge(65536u); @diagnostic(off, derivative_uniformity) for (var i = 0u; i < 65536u; "
+       "i++) { a[i % 4u] = i; }"},
+      // Never entered: nothing to count, nothing inserted.
+      {"for (var i = 5u; i < 5u; i++) { s += 1u; }", "for (var i = 5u; i < 5u; i++) { s += 1u; }"},
+      // Metered per iteration.
+      {"for (var i = 0u; i < O; i++) { s += 1u; }",  // an override may be changed by the pipeline
+       "for (var i = 0u; i < O; i++) { " + tick + "s += 1u; }"},
+      {"for (var i = 0u; i < L; i++) { s += 1u; }",  // L is a local: not a module-scope const
+       "for (var i = 0u; i < L; i++) { " + tick + "s += 1u; }"},
+      {"for (var i = 0u; i < s; i++) { s -= 1u; }",  // a run-time bound
+       "for (var i = 0u; i < s; i++) { " + tick + "s -= 1u; }"},
+      {"for (var i = 0u; i <= 0xFFFFFFFFu; i++) { s += 1u; }",  // i wraps around: never ends
+       "for (var i = 0u; i <= 0xFFFFFFFFu; i++) { " + tick + "s += 1u; }"},
+      {"for (var i = 3u; i >= 0u; i--) { s += 1u; }",  // likewise
+       "for (var i = 3u; i >= 0u; i--) { " + tick + "s += 1u; }"},
+      {"for (var i = 0u; i < 0xFFFFFFFFu; i += 2u) { s += 1u; }",  // steps over the bound, wraps
+       "for (var i = 0u; i < 0xFFFFFFFFu; i += 2u) { " + tick + "s += 1u; }"},
+      {"for (var i = 0u; i < 65537u; i++) { s += 1u; }",  // over kMaxChargedTrips
+       "for (var i = 0u; i < 65537u; i++) { " + tick + "s += 1u; }"},
+      {"for (var i = 0u; i < 10u; i++) { if s > 3u { break; } }",  // may leave early
+       "for (var i = 0u; i < 10u; i++) { " + tick + "if s > 3u { break; } }"},
+      {"for (var i = 0u; i < 10u; i++) { if s > 3u { return; } }",
+       "for (var i = 0u; i < 10u; i++) { " + tick + "if s > 3u { return; } }"},
+      {"for (var i = 0u; i < 10u; i++) { i += s; }",  // changes its variable
+       "for (var i = 0u; i < 10u; i++) { " + tick + "i += s; }"},
+      {"for (var i = 0u; i < 10u; i++) { bump(&i); }",  // through a pointer
+       "for (var i = 0u; i < 10u; i++) { " + tick + "bump(&i); }"},
+      {"for (var i = 0u; i < 10u; i++) { s += g(); }",  // calls a function with a loop
+       "for (var i = 0u; i < 10u; i++) { " + tick + "s += g(); }"},
+      {"for (var i = 0u; i < 10u; i += 0u) { s += 1u; }",  // a step of 0 never ends
+       "for (var i = 0u; i < 10u; i += 0u) { " + tick + "s += 1u; }"},
+      {"for (var i = 0u; i < 10u; i--) { s += 1u; }",  // a step away from the bound
+       "for (var i = 0u; i < 10u; i--) { " + tick + "s += 1u; }"},
+      {"for (var i = 0.0; i < 10.0; i += 1.0) { s += 1u; }",  // not an integer
+       "for (var i = 0.0; i < 10.0; i += 1.0) { " + tick + "s += 1u; }"},
+  };
+  std::string src =
+      "const N = 8u;\n"
+      "override O = 4u;\n"
+      "var<private> a: array<u32, 4>;\n"
+      "fn f(x: u32) -> u32 { return x * 2u; }\n"
+      "fn bump(p: ptr<function, u32>) { *p += 1u; }\n"
+      "fn g() -> u32 { var n = 0u; while n < 3u { n++; } return n; }\n"
+      "@compute @workgroup_size(1) fn main() {\n"
+      "  var s = 0u; let L = 3u;\n";
+  for (const Case& c : cases) src += "  " + c.loop + "\n";
+  src += "}\n";
+  MeteredKernel m = meter_ok(src);
+  for (size_t i = 0; i < cases.size(); ++i)
+    EXPECT_EQ(line_of(m.source, 9 + i), "  " + cases[i].metered) << cases[i].loop;
+  EXPECT_EQ(m.charged_loops, 5u);
+  EXPECT_EQ(m.metered_loops, cases.size() - 6 + 1);  // + the while loop of g()
+  EXPECT_NE(m.source.find("fn kem_meter_charge(n: u32) {\n"
+                          "  if n <= kem_meter_left {\n"
+                          "    kem_meter_left -= n;\n"
+                          "  } else {\n"
+                          "    kem_meter_left = 0u;\n"
+                          "    atomicStore(&kem_meter.exceeded, 1u);\n"
+                          "  }\n"
+                          "}\n"),
+            std::string::npos);
+}
+
+// A name that a function declares hides the module-scope const of that name from the charge.
+TEST(Metering, ALocalShadowingAModuleConstIsNotAConstantBound) {
+  MeteredKernel m = meter_ok(
+      "const N = 4u;\n"
+      "@group(0) @binding(0) var<storage, read> src: array<u32>;\n"
+      "fn helper() -> u32 { var t = 0u; for (var i = 0u; i < N; i++) { t += i; } return t; }\n"
+      "@compute @workgroup_size(1) fn main() {\n"
+      "  let N = src[0];\n"
+      "  var t = helper();\n"
+      "  for (var i = 0u; i < N; i++) { t += i; }\n"
+      "}\n");
+  EXPECT_EQ(line_of(m.source, 3),
+            "fn helper() -> u32 { var t = 0u; kem_meter_charge(4u); for (var i = 0u; i < N; i++) { t += i; "
+            "} return t; }");
+  EXPECT_EQ(line_of(m.source, 7), "  for (var i = 0u; i < N; i++) { if kem_meter_tick() { break; } t += i; }");
+}
+
 TEST(Metering, KernelsWithoutLoopsStillReferenceTheMeter) {
   MeteredKernel m = meter_ok(wgsl::test::kKernels[0]);
   EXPECT_EQ(m.metered_loops, 0u);
   EXPECT_EQ(line_of(m.source, 4),
-            "fn main(@builtin(global_invocation_id) id: vec3<u32>) { _ = &kem_meter;");
+            "fn main(@builtin(global_invocation_id) id: vec3<u32>) { kem_meter_left = "
+            "kem_meter.budget;");
 }
 
 TEST(Metering, ReservedBindingAndNameClashes) {
@@ -162,8 +263,8 @@ TEST(Metering, ReservedBindingAndNameClashes) {
       "var<private> kem_meter_count: u32;\n"
       "@compute @workgroup_size(1) fn main() { loop { kem_meter_count++; } }");
   EXPECT_EQ(line_of(renamed.source, 2),
-            "@compute @workgroup_size(1) fn main() { _ = &kem_meter1; loop { if kem_meter1_tick() "
-            "{ break; } kem_meter_count++; } }");
+            "@compute @workgroup_size(1) fn main() { kem_meter1_left = kem_meter1.budget; loop { if "
+            "kem_meter1_tick() { break; } kem_meter_count++; } }");
   EXPECT_TRUE(wgsl::parse_wgsl(renamed.source).ok());
   // Syntax errors speak of the user's source.
   Result<MeteredKernel> bad = meter_wgsl("fn main() {\n  loop {\n}");
@@ -236,6 +337,10 @@ TEST(Metering, MapIsFaithfulOnTheCorpus) {
   expect_faithful_map(wgsl::test::kEveryForm);
   for (std::string_view k : wgsl::test::kKernels) expect_faithful_map(k);
   expect_faithful_map(kLoops);
+  // Charges go before the loop statement, before its attributes.
+  expect_faithful_map(
+      "@compute @workgroup_size(1) fn main() {var s = 0u; @diagnostic(off, derivative_uniformity) for (var i = "
+      "0u; i < 4u; i++) { s += i; }\nfor (var j = 0u; j < 2u; j++) {for (var k = 0; k < 3; k++) {}} }");
   // Characters of several bytes before an insertion: columns still count characters.
   expect_faithful_map("// héllo\n@compute @workgroup_size(1) fn main() { /* é */ loop { break; } }");
 }
