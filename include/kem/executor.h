@@ -32,6 +32,15 @@ struct ExecutorOptions {
   // budget, never raise it.
   bool metering = true;
   uint32_t loop_budget = 1u << 24;
+
+  // Batching: calls queued while the GPU is busy go to the GPU together, in one submission and
+  // one readback, up to this many calls, each with at most `batch_call_bytes` of input and of
+  // output (larger calls run alone). Every call still binds only its own byte ranges.
+  size_t max_batch_calls = 64;
+  uint64_t batch_call_bytes = 64u << 10;
+  // How long the GPU thread polls for a finished submission before it sleeps. Polling costs a
+  // CPU core while it lasts but saves the wake-up latency of a blocking wait; 0: never poll.
+  std::chrono::microseconds spin_wait{0};
 };
 
 // The output of a finished call, valid only during the completion callback (it may point into
@@ -67,6 +76,7 @@ class Executor {
 
   struct Stats {
     uint64_t calls = 0, errors = 0, pipeline_hits = 0, pipeline_misses = 0, device_losses = 0;
+    uint64_t submissions = 0;  // GPU submissions; fewer than calls when calls were batched
   };
   Stats stats() const;
 

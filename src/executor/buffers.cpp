@@ -16,6 +16,7 @@ Result<WGPUBuffer> ReusableBuffer::ensure(gpu::Device& device, uint64_t size) {
   if (!buffer) return buffer.take_error();
   buffer_ = std::move(buffer).value();
   capacity_ = capacity;
+  ++generation_;
   return buffer_.get();
 }
 

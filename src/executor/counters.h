@@ -9,6 +9,7 @@ namespace kem::executor {
 
 struct Counters {
   std::atomic<uint64_t> calls{0}, errors{0}, pipeline_hits{0}, pipeline_misses{0}, device_losses{0};
+  std::atomic<uint64_t> submissions{0};  // batches sent to the GPU (one or more calls each)
 };
 
 }  // namespace kem::executor

@@ -6,15 +6,19 @@
 #include <deque>
 #include <future>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <thread>
 
 #include "executor/adapter_info.h"
 #include "executor/gpu_session.h"
+#include "executor/pending_call.h"
 #include "webgpu/instance.h"
 
 namespace kem {
 
 using executor::GpuSession;
+using executor::PendingCall;
 using gpu::Clock;
 
 struct Executor::Impl {
@@ -26,7 +30,12 @@ struct Executor::Impl {
 
   std::mutex mutex;
   std::condition_variable wake;
-  std::deque<std::function<void()>> jobs;
+  // A job is either a kernel call (batched with the calls queued next to it) or a task.
+  struct Job {
+    std::optional<PendingCall> call;
+    std::function<void()> task;
+  };
+  std::deque<Job> jobs;
   bool stopping = false;
   std::thread gpu_thread;
 
@@ -34,25 +43,36 @@ struct Executor::Impl {
   std::atomic<size_t> depth{0};         // calls queued or running
   std::atomic<bool> device_ok{true};    // mirrors session->healthy() after every job
 
-  void post(std::function<void()> job) {
+  void post(Job job) {
     {
       std::lock_guard lock(mutex);
       jobs.push_back(std::move(job));
     }
     wake.notify_one();
   }
+  void post(std::function<void()> task) { post(Job{std::nullopt, std::move(task)}); }
 
   void loop() {
+    std::vector<PendingCall> calls;
     for (;;) {
-      std::function<void()> job;
+      std::function<void()> task;
+      calls.clear();
       {
         std::unique_lock lock(mutex);
         wake.wait(lock, [&] { return stopping || !jobs.empty(); });
         if (jobs.empty()) return;  // stopping, and everything queued has run
-        job = std::move(jobs.front());
-        jobs.pop_front();
+        // All the calls queued at the front go together; a task runs alone, in queue order.
+        while (!jobs.empty() && jobs.front().call) {
+          calls.push_back(std::move(*jobs.front().call));
+          jobs.pop_front();
+        }
+        if (calls.empty()) {
+          task = std::move(jobs.front().task);
+          jobs.pop_front();
+        }
       }
-      job();
+      if (task) task();
+      else run_calls(calls);
       device_ok = session && session->healthy();
     }
   }
@@ -79,22 +99,22 @@ struct Executor::Impl {
     }).detach();
   }
 
-  void execute(const KernelRequest& request, Clock::time_point deadline, const Completion& done) {
-    ++counters.calls;
-    auto fail = [&](Error e) {
-      ++counters.errors;
-      done(std::move(e));
-    };
-    if (Clock::now() >= deadline) return fail(make_error(ErrorCode::timeout, "the call waited in the queue past its deadline"));
-    auto s = ready_session();
-    if (!s) return fail(s.take_error());
-    GpuSession& gpu = **s;
-    bool delivered = false;
-    Status status = gpu.run(request, deadline, [&](OutputView out) {
-      delivered = true;
-      done(out);
-    });
-    if (!status && !delivered) fail(status.take_error());
+  void run_calls(std::vector<PendingCall>& calls) {
+    std::span<PendingCall> left(calls);
+    try {
+      while (!left.empty()) {
+        auto s = ready_session();
+        if (!s) {
+          for (PendingCall& c : left) c.done(s.error());
+          return;
+        }
+        left = left.subspan((*s)->run_calls(left));
+      }
+    } catch (const std::exception& e) {
+      // Only allocation can throw here; the calls not yet started get the error. Those whose
+      // completion already ran are not in `left`.
+      for (PendingCall& c : left) c.done(make_error(ErrorCode::internal, std::string("executor failure: ") + e.what()));
+    }
   }
 };
 
@@ -136,19 +156,16 @@ void Executor::submit(const KernelRequest& request, Completion done) {
   try {
     auto timeout = request.timeout.value_or(impl_->options.default_timeout);
     if (timeout.count() <= 0) return done(make_error(ErrorCode::invalid_argument, "timeout must be positive"));
-    auto deadline = Clock::now() + timeout;
-    ++impl_->depth;
-    impl_->post([this, request, deadline, done = std::move(done)] {
-      try {
-        impl_->execute(request, deadline, [&](Result<OutputView> out) {
-          --impl_->depth;
-          done(std::move(out));
-        });
-      } catch (const std::exception& e) {
-        --impl_->depth;
-        done(make_error(ErrorCode::internal, std::string("executor failure: ") + e.what()));
-      }
-    });
+    Impl* impl = impl_.get();
+    // Counted before the caller's completion runs, so a caller that has its result sees it counted.
+    auto counted = [impl, done = std::move(done)](Result<OutputView> out) {
+      ++impl->counters.calls;
+      if (!out) ++impl->counters.errors;
+      --impl->depth;
+      done(std::move(out));
+    };
+    ++impl->depth;
+    impl->post(Impl::Job{PendingCall{request, Clock::now() + timeout, std::move(counted)}, {}});
   } catch (const std::exception& e) {
     done(make_error(ErrorCode::internal, std::string("could not queue the call: ") + e.what()));
   }
@@ -218,6 +235,7 @@ Executor::Stats Executor::stats() const {
   s.pipeline_hits = c.pipeline_hits;
   s.pipeline_misses = c.pipeline_misses;
   s.device_losses = c.device_losses;
+  s.submissions = c.submissions;
   return s;
 }
 

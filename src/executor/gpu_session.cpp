@@ -1,9 +1,9 @@
 #include "executor/gpu_session.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "kem/metering.h"
-#include <vector>
 
 namespace kem::executor {
 
@@ -21,6 +21,8 @@ GpuSession::GpuSession(std::unique_ptr<gpu::Device> device, const ExecutorOption
   limits_.max_uniform_binding = l.maxUniformBufferBindingSize;
   limits_.max_buffer = l.maxBufferSize;
   limits_.max_workgroups_per_dimension = l.maxComputeWorkgroupsPerDimension;
+  storage_alignment_ = std::max<uint64_t>(8, l.minStorageBufferOffsetAlignment);
+  uniform_alignment_ = std::max<uint64_t>(16, l.minUniformBufferOffsetAlignment);
 }
 
 Result<std::shared_ptr<CompiledKernel>> GpuSession::kernel(std::string_view source, std::string_view entry,
@@ -33,117 +35,246 @@ Result<std::shared_ptr<CompiledKernel>> GpuSession::kernel(std::string_view sour
   auto compiled = compile_kernel(*device_, source, entry, metered);
   if (!compiled) return compiled.take_error();
   auto shared = std::make_shared<CompiledKernel>(std::move(compiled).value());
+  shared->serial = next_kernel_serial_++;
   cache_.insert(source, entry, metered, shared);
   return shared;
 }
 
-Status GpuSession::upload(const KernelRequest& request, const CallShape& shape, WGPUBuffer input,
-                          WGPUBuffer params) {
-  // WriteBuffer takes whole 4-byte words: the aligned body goes as is, a ragged tail is padded
-  // with zeros, so every byte of the bound input range belongs to this call.
-  const uint64_t body = shape.input_bytes / 4 * 4;
-  if (body) device_->write_buffer(input, 0, request.input.data(), body);
-  if (body < shape.input_binding_bytes) {
-    uint8_t tail[4] = {0, 0, 0, 0};
-    std::memcpy(tail, request.input.data() + body, shape.input_bytes - body);
-    device_->write_buffer(input, body, tail, 4);
+Result<PreparedCall> GpuSession::prepare(PendingCall& call) {
+  if (gpu::Clock::now() >= call.deadline)
+    return make_error(ErrorCode::timeout, "the call waited in the queue past its deadline");
+  const KernelRequest& request = call.request;
+  const bool metered = options_.metering && !request.unmetered;
+  auto compiled = kernel(request.source, request.entry, metered);
+  if (!compiled) return compiled.take_error();
+  auto shape = shape_call(request, options_, limits_, (*compiled)->shape);
+  if (!shape) return shape.take_error();
+  PreparedCall prepared;
+  prepared.call = &call;
+  prepared.kernel = std::move(compiled).value();
+  prepared.shape = *shape;
+  prepared.loop_budget = effective_loop_budget(options_.loop_budget, request.loop_budget);
+  return prepared;
+}
+
+bool GpuSession::batchable(const PreparedCall& call) const {
+  return call.shape.input_binding_bytes <= options_.batch_call_bytes &&
+         call.shape.output_binding_bytes <= options_.batch_call_bytes;
+}
+
+size_t GpuSession::run_calls(std::span<PendingCall> calls) {
+  // Every call before the returned index has been answered; none after it has been touched.
+  std::vector<PreparedCall> batch;
+  const size_t batch_limit = std::max<size_t>(1, options_.max_batch_calls);
+  auto flush = [&] {
+    if (!batch.empty()) run_batch(batch);
+    batch.clear();
+    return healthy();
+  };
+  for (size_t i = 0; i < calls.size(); ++i) {
+    auto prepared = prepare(calls[i]);
+    if (!prepared) {
+      calls[i].done(prepared.take_error());
+      continue;
+    }
+    if (batchable(*prepared)) {
+      batch.push_back(std::move(prepared).value());
+      if (batch.size() >= batch_limit && !flush()) return i + 1;
+    } else {
+      if (!flush()) return i;  // calls in order: the batch gathered so far goes first
+      std::vector<PreparedCall> alone{std::move(prepared).value()};
+      run_batch(alone);
+      if (!healthy()) return i + 1;
+    }
   }
-  if (shape.params_binding_bytes) {
-    std::vector<uint8_t> padded(shape.params_binding_bytes, 0);
-    if (!request.params.empty()) std::memcpy(padded.data(), request.params.data(), request.params.size());
-    device_->write_buffer(params, 0, padded.data(), padded.size());
+  flush();
+  return calls.size();
+}
+
+Status GpuSession::upload(std::span<PreparedCall> calls, const BatchLayout& layout, WGPUBuffer input,
+                          WGPUBuffer params, WGPUBuffer meter) {
+  // WriteBuffer takes whole 4-byte words, so each input's ragged tail goes padded with zeros:
+  // every byte of a bound range belongs to its call. WriteBuffer copies the host bytes before it
+  // returns, so one staging vector serves the inputs, then the params, then the meters.
+  if (calls.size() == 1 && !batchable(calls[0])) {
+    // A large call: straight from the caller's memory, no packing copy.
+    const KernelRequest& request = calls[0].call->request;
+    const uint64_t body = calls[0].shape.input_bytes / 4 * 4;
+    if (body) device_->write_buffer(input, 0, request.input.data(), body);
+    if (body < calls[0].shape.input_binding_bytes) {
+      uint8_t tail[4] = {0, 0, 0, 0};
+      std::memcpy(tail, request.input.data() + body, calls[0].shape.input_bytes - body);
+      device_->write_buffer(input, body, tail, 4);
+    }
+  } else {
+    staging_.resize(layout.input_bytes);
+    uint64_t end = 0;
+    for (const PreparedCall& c : calls) {
+      const auto& bytes = c.call->request.input;
+      std::memset(staging_.data() + end, 0, c.at.input - end);  // the gap before this slice
+      std::memcpy(staging_.data() + c.at.input, bytes.data(), bytes.size());
+      end = c.at.input + c.shape.input_binding_bytes;
+      std::memset(staging_.data() + c.at.input + bytes.size(), 0, end - c.at.input - bytes.size());
+    }
+    device_->write_buffer(input, 0, staging_.data(), layout.input_bytes);
+  }
+  if (layout.has_params) {
+    staging_.assign(layout.params_bytes, 0);
+    for (const PreparedCall& c : calls) {
+      const auto& p = c.call->request.params;
+      if (c.shape.params_binding_bytes && !p.empty()) std::memcpy(staging_.data() + c.at.params, p.data(), p.size());
+    }
+    device_->write_buffer(params, 0, staging_.data(), layout.params_bytes);
+  }
+  if (layout.metered) {
+    staging_.assign(layout.meter_bytes, 0);
+    for (const PreparedCall& c : calls) {
+      if (!c.kernel->metered) continue;
+      const uint32_t words[2] = {c.loop_budget, 0};
+      std::memcpy(staging_.data() + c.at.meter, words, sizeof words);
+    }
+    device_->write_buffer(meter, 0, staging_.data(), layout.meter_bytes);
   }
   return {};
 }
 
-Status GpuSession::run(const KernelRequest& request, gpu::Clock::time_point deadline,
-                       const std::function<void(OutputView)>& deliver) {
-  const bool metered = options_.metering && !request.unmetered;
-  auto compiled = kernel(request.source, request.entry, metered);
-  if (!compiled) return compiled.take_error();
-  const CompiledKernel& k = **compiled;
-
-  auto shaped = shape_call(request, options_, limits_, k.shape);
-  if (!shaped) return shaped.take_error();
-  const CallShape& shape = *shaped;
-
-  auto input = buffers_.input.ensure(*device_, shape.input_binding_bytes);
-  if (!input) return input.take_error();
-  auto output = buffers_.output.ensure(*device_, shape.output_binding_bytes);
-  if (!output) return output.take_error();
-  // The meter's words are read back behind the output, in the same mapping.
-  const uint64_t meter_offset = round_up(shape.output_binding_bytes, 8);
-  const uint64_t readback_bytes = k.metered ? meter_offset + kMeterBufferSize : shape.output_binding_bytes;
-  auto readback = buffers_.readback.ensure(*device_, readback_bytes);
-  if (!readback) return readback.take_error();
-  WGPUBuffer params = nullptr;
-  if (shape.params_binding_bytes) {
-    auto p = buffers_.params.ensure(*device_, shape.params_binding_bytes);
-    if (!p) return p.take_error();
-    params = *p;
-  }
+Result<WGPUBindGroup> GpuSession::bind_group(const PreparedCall& c, WGPUBuffer input, WGPUBuffer output,
+                                             WGPUBuffer params, WGPUBuffer meter) {
+  const CompiledKernel& k = *c.kernel;
+  BindGroupKey key;
+  key.kernel_serial = k.serial;
+  key.input_offset = c.at.input;
+  key.input_size = c.shape.input_binding_bytes;
+  key.output_offset = c.at.output;
+  key.output_size = c.shape.output_binding_bytes;
+  key.params_offset = c.at.params;
+  key.params_size = c.shape.params_binding_bytes;
+  key.meter_offset = c.at.meter;
+  key.metered = k.metered;
+  if (WGPUBindGroup cached = bind_groups_.find(key)) return cached;
 
   std::vector<gpu::BufferBinding> bindings;
-  if (k.declares_input) bindings.push_back({kInputBinding, *input, 0, shape.input_binding_bytes});
-  if (k.declares_output) bindings.push_back({kOutputBinding, *output, 0, shape.output_binding_bytes});
-  if (k.shape.declares_params) bindings.push_back({kParamsBinding, params, 0, shape.params_binding_bytes});
-  WGPUBuffer meter = nullptr;
-  if (k.metered) {
-    auto m = buffers_.meter.ensure(*device_, kMeterBufferSize);
-    if (!m) return m.take_error();
-    meter = *m;
-    bindings.push_back({kMeterBinding, meter, 0, kMeterBufferSize});
-    const uint32_t words[2] = {effective_loop_budget(options_.loop_budget, request.loop_budget), 0};
-    device_->write_buffer(meter, 0, words, sizeof words);
-  }
+  if (k.declares_input) bindings.push_back({kInputBinding, input, c.at.input, c.shape.input_binding_bytes});
+  if (k.declares_output) bindings.push_back({kOutputBinding, output, c.at.output, c.shape.output_binding_bytes});
+  if (k.shape.declares_params) bindings.push_back({kParamsBinding, params, c.at.params, c.shape.params_binding_bytes});
+  if (k.metered) bindings.push_back({kMeterBinding, meter, c.at.meter, kMeterBufferSize});
   auto group = device_->create_bind_group(k.layout.get(), bindings);
   if (!group) return group.take_error();
+  return bind_groups_.insert(key, std::move(group).value());
+}
 
-  if (auto uploaded = upload(request, shape, *input, params); !uploaded) return uploaded;
+void GpuSession::run_batch(std::span<PreparedCall> calls) {
+  auto fail_all = [&](const Error& e) {
+    for (PreparedCall& c : calls)
+      if (!c.answered) c.finish(e);
+  };
+  const BatchLayout layout = lay_out(calls, storage_alignment_, uniform_alignment_);
 
-  // One submission: clear the output range, dispatch, copy the output out for mapping.
+  auto input = buffers_.input.ensure(*device_, layout.input_bytes);
+  if (!input) return fail_all(input.error());
+  auto output = buffers_.output.ensure(*device_, layout.output_bytes);
+  if (!output) return fail_all(output.error());
+  auto readback = buffers_.readback.ensure(*device_, layout.readback_bytes);
+  if (!readback) return fail_all(readback.error());
+  WGPUBuffer params = nullptr, meter = nullptr;
+  if (layout.has_params) {
+    auto p = buffers_.params.ensure(*device_, layout.params_bytes);
+    if (!p) return fail_all(p.error());
+    params = *p;
+  }
+  if (layout.metered) {
+    auto m = buffers_.meter.ensure(*device_, layout.meter_bytes);
+    if (!m) return fail_all(m.error());
+    meter = *m;
+  }
+  if (buffers_.bound_generation() != bind_groups_generation_) {
+    bind_groups_.clear();  // they hold buffers that were just replaced
+    bind_groups_generation_ = buffers_.bound_generation();
+  }
+
+  std::vector<gpu::Commands::Dispatch> dispatches;
+  dispatches.reserve(calls.size());
+  for (const PreparedCall& c : calls) {
+    auto group = bind_group(c, *input, *output, params, meter);
+    if (!group) return fail_all(group.error());
+    const auto& w = c.shape.workgroups;
+    dispatches.push_back({c.kernel->pipeline.get(), *group, w[0], w[1], w[2]});
+  }
+  if (auto uploaded = upload(calls, layout, *input, params, meter); !uploaded) return fail_all(uploaded.error());
+
+  // One submission: clear the outputs, run every call, copy outputs and meters out for mapping.
   gpu::Commands commands(*device_);
-  commands.clear(*output, 0, shape.output_binding_bytes);
-  commands.dispatch(k.pipeline.get(), group->get(), shape.workgroups[0], shape.workgroups[1],
-                    shape.workgroups[2]);
-  commands.copy(*output, 0, *readback, 0, shape.output_binding_bytes);
-  if (meter) commands.copy(meter, 0, *readback, meter_offset, kMeterBufferSize);
+  commands.clear(*output, 0, layout.output_bytes);
+  commands.dispatch_all(dispatches);
+  commands.copy(*output, 0, *readback, 0, layout.output_bytes);
+  if (meter) commands.copy(meter, 0, *readback, layout.readback_meter_base, layout.meter_bytes);
   commands.submit();
+  ++counters_.submissions;
 
-  auto mapped = device_->map_read(*readback, 0, readback_bytes, deadline);
-  if (!mapped) {
-    if (device_->lost()) abandoned_ = true;
-    return mapped.take_error();
-  }
-  if (!*mapped) {
-    // The GPU may still be running this call: nothing more can go to this device.
-    abandoned_ = true;
-    return make_error(ErrorCode::timeout, "the kernel did not finish before its deadline");
-  }
+  const gpu::PendingMap map = device_->start_map_read(*readback, 0, layout.readback_bytes);
+  if (!wait_for(map, calls)) return;
   if (std::string failure = device_->take_failure(); !failure.empty()) {
     device_->unmap(*readback);
     if (device_->lost()) abandoned_ = true;
-    return make_error(device_->lost() ? ErrorCode::device_lost : ErrorCode::gpu_error, failure);
+    return fail_all(make_error(device_->lost() ? ErrorCode::device_lost : ErrorCode::gpu_error, failure));
   }
-  const uint8_t* bytes = device_->mapped(*readback, 0, readback_bytes);
+  const uint8_t* bytes = device_->mapped(*readback, 0, layout.readback_bytes);
   if (!bytes) {
     device_->unmap(*readback);
-    return make_error(ErrorCode::gpu_error, "the output could not be mapped");
+    return fail_all(make_error(ErrorCode::gpu_error, "the output could not be mapped"));
   }
-  if (meter) {
-    uint32_t exceeded = 0;
-    std::memcpy(&exceeded, bytes + meter_offset + 4 * kMeterExceededWord, 4);
-    if (exceeded) {
-      device_->unmap(*readback);
-      return make_error(ErrorCode::budget_exceeded,
-                        "the kernel ran past its loop budget of " +
-                            std::to_string(effective_loop_budget(options_.loop_budget, request.loop_budget)) +
-                            " iterations per invocation; its output is discarded");
+  deliver(calls, bytes, layout);
+  device_->unmap(*readback);
+}
+
+bool GpuSession::wait_for(const gpu::PendingMap& map, std::span<PreparedCall> calls) {
+  auto spin = std::chrono::duration_cast<std::chrono::nanoseconds>(options_.spin_wait);
+  for (;;) {
+    gpu::Clock::time_point next = gpu::Clock::time_point::max();
+    for (const PreparedCall& c : calls)
+      if (!c.answered) next = std::min(next, c.call->deadline);
+    auto waited = device_->wait_map(map, next, spin);
+    spin = std::chrono::nanoseconds(0);
+    if (!waited) {
+      if (device_->lost()) abandoned_ = true;
+      for (PreparedCall& c : calls)
+        if (!c.answered) c.finish(waited.error());
+      return false;
+    }
+    if (*waited) return true;
+    // The earliest deadline passed: those calls are answered now; the others keep waiting.
+    const auto now = gpu::Clock::now();
+    bool any_left = false;
+    for (PreparedCall& c : calls) {
+      if (c.answered) continue;
+      if (c.call->deadline <= now)
+        c.finish(make_error(ErrorCode::timeout, "the kernel did not finish before its deadline"));
+      else
+        any_left = true;
+    }
+    if (!any_left) {
+      // The GPU may still be running this work: nothing more can go to this device.
+      abandoned_ = true;
+      return false;
     }
   }
-  deliver(OutputView(bytes, shape.output_bytes));
-  device_->unmap(*readback);
-  return {};
+}
+
+void GpuSession::deliver(std::span<PreparedCall> calls, const uint8_t* mapped, const BatchLayout&) {
+  for (PreparedCall& c : calls) {
+    if (c.answered) continue;
+    if (c.kernel->metered) {
+      uint32_t exceeded = 0;
+      std::memcpy(&exceeded, mapped + c.at.readback_meter + 4 * kMeterExceededWord, 4);
+      if (exceeded) {
+        c.finish(make_error(ErrorCode::budget_exceeded,
+                            "the kernel ran past its loop budget of " + std::to_string(c.loop_budget) +
+                                " iterations per invocation; its output is discarded"));
+        continue;
+      }
+    }
+    c.finish(OutputView(mapped + c.at.readback_output, c.shape.output_bytes));
+  }
 }
 
 }  // namespace kem::executor

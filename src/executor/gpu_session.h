@@ -1,13 +1,18 @@
-// Everything tied to one WebGPU device: the device, its compiled kernels and its buffers.
-// When the device is lost or abandoned, the executor drops the session and makes a new one.
+// Everything tied to one WebGPU device: the device, its compiled kernels, its buffers and bind
+// groups. When the device is lost or abandoned, the executor drops the session and makes a new
+// one.
 #pragma once
 
-#include <functional>
 #include <memory>
+#include <span>
+#include <vector>
 
+#include "executor/batch_layout.h"
+#include "executor/bind_group_cache.h"
 #include "executor/buffers.h"
 #include "executor/call_shape.h"
 #include "executor/counters.h"
+#include "executor/pending_call.h"
 #include "executor/pipeline_cache.h"
 #include "kem/executor.h"
 #include "webgpu/device.h"
@@ -19,10 +24,11 @@ class GpuSession {
   static Result<std::unique_ptr<GpuSession>> create(gpu::Instance& instance, const gpu::Adapter& adapter,
                                                     const ExecutorOptions& options, Counters& counters);
 
-  // Runs one call. `deliver` sees the output while it is mapped. A timeout leaves the session
-  // unusable (work may still be running on it): check healthy() afterwards.
-  Status run(const KernelRequest& request, gpu::Clock::time_point deadline,
-             const std::function<void(OutputView)>& deliver);
+  // Runs calls, completing each exactly once: small calls together in batches, large ones alone.
+  // Stops early when the session becomes unusable (device lost, or a batch outlived every
+  // deadline in it and was abandoned) and returns how many calls it consumed; the rest are for
+  // a new session.
+  size_t run_calls(std::span<PendingCall> calls);
 
   Result<std::shared_ptr<CompiledKernel>> kernel(std::string_view source, std::string_view entry, bool metered);
 
@@ -31,14 +37,32 @@ class GpuSession {
 
  private:
   GpuSession(std::unique_ptr<gpu::Device> device, const ExecutorOptions& options, Counters& counters);
-  Status upload(const KernelRequest& request, const CallShape& shape, WGPUBuffer input, WGPUBuffer params);
+
+  // Checks the call against its kernel and the limits; nothing touches the GPU yet.
+  Result<PreparedCall> prepare(PendingCall& call);
+  bool batchable(const PreparedCall& call) const;
+  // One submission and one readback for all of `calls`; completes every one of them.
+  void run_batch(std::span<PreparedCall> calls);
+  Status upload(std::span<PreparedCall> calls, const BatchLayout& layout, WGPUBuffer input, WGPUBuffer params,
+                WGPUBuffer meter);
+  Result<WGPUBindGroup> bind_group(const PreparedCall& call, WGPUBuffer input, WGPUBuffer output,
+                                   WGPUBuffer params, WGPUBuffer meter);
+  // Waits for the readback, answering each call whose deadline passes first with a timeout.
+  // False when the batch is over (every call answered); the device is then abandoned if needed.
+  bool wait_for(const gpu::PendingMap& map, std::span<PreparedCall> calls);
+  void deliver(std::span<PreparedCall> calls, const uint8_t* mapped, const BatchLayout& layout);
 
   std::unique_ptr<gpu::Device> device_;
   const ExecutorOptions& options_;
   Counters& counters_;
   DeviceLimits limits_;
+  uint64_t storage_alignment_ = 256, uniform_alignment_ = 256;
   PipelineCache cache_;
+  uint64_t next_kernel_serial_ = 1;
   CallBuffers buffers_;
+  BindGroupCache bind_groups_;
+  uint64_t bind_groups_generation_ = 0;
+  std::vector<uint8_t> staging_;  // host image of a batch's packed uploads, reused
   bool abandoned_ = false;
 };
 

@@ -279,22 +279,40 @@ void Device::write_buffer(WGPUBuffer buffer, uint64_t offset, const void* data, 
 }
 
 Result<bool> Device::map_read(WGPUBuffer buffer, uint64_t offset, uint64_t size, Clock::time_point deadline) {
-  auto [state, userdata] = CallbackBox<Completion>::make();
+  return wait_map(start_map_read(buffer, offset, size), deadline);
+}
+
+PendingMap Device::start_map_read(WGPUBuffer buffer, uint64_t offset, uint64_t size) {
+  auto [state, userdata] = CallbackBox<MapState>::make();
   WGPUBufferMapCallbackInfo callback{};
   callback.mode = WGPUCallbackMode_WaitAnyOnly;
   callback.userdata1 = userdata;
   callback.callback = [](WGPUMapAsyncStatus status, WGPUStringView message, void* userdata1, void*) {
-    auto box = CallbackBox<Completion>::take(userdata1);
+    auto box = CallbackBox<MapState>::take(userdata1);
     (*box)->done = true;
     (*box)->ok = status == WGPUMapAsyncStatus_Success;
     (*box)->message = std::string(from_view(message));
   };
-  WGPUFuture future = wgpuBufferMapAsync(buffer, WGPUMapMode_Read, offset, size, callback);
-  auto waited = instance_->wait(future, until(deadline));
-  if (!waited) return waited.take_error();
-  if (!*waited) return false;
+  return {wgpuBufferMapAsync(buffer, WGPUMapMode_Read, offset, size, callback), state};
+}
+
+Result<bool> Device::wait_map(const PendingMap& map, Clock::time_point deadline, std::chrono::nanoseconds spin) {
+  bool finished = false;
+  if (spin.count() > 0) {
+    const auto stop_spinning = std::min(deadline, Clock::now() + spin);
+    do {
+      auto polled = instance_->wait(map.future, std::chrono::nanoseconds(0));
+      if (!polled) return polled.take_error();
+      finished = *polled;
+    } while (!finished && Clock::now() < stop_spinning);
+  }
+  if (!finished) {
+    auto waited = instance_->wait(map.future, until(deadline));
+    if (!waited) return waited.take_error();
+    if (!*waited) return false;
+  }
   if (lost()) return make_error(ErrorCode::device_lost, take_failure());
-  if (!state->ok) return make_error(ErrorCode::gpu_error, "reading the output back failed: " + state->message);
+  if (!map.state->ok) return make_error(ErrorCode::gpu_error, "reading the output back failed: " + map.state->message);
   return true;
 }
 
@@ -339,6 +357,17 @@ void Commands::dispatch(WGPUComputePipeline pipeline, WGPUBindGroup group, uint3
   wgpuComputePassEncoderSetPipeline(pass.get(), pipeline);
   wgpuComputePassEncoderSetBindGroup(pass.get(), 0, group, 0, nullptr);
   wgpuComputePassEncoderDispatchWorkgroups(pass.get(), x, y, z);
+  wgpuComputePassEncoderEnd(pass.get());
+}
+
+void Commands::dispatch_all(const std::vector<Dispatch>& dispatches) {
+  ComputePassHandle pass(wgpuCommandEncoderBeginComputePass(encoder_.get(), nullptr));
+  WGPUComputePipeline current = nullptr;
+  for (const Dispatch& d : dispatches) {
+    if (d.pipeline != current) wgpuComputePassEncoderSetPipeline(pass.get(), current = d.pipeline);
+    wgpuComputePassEncoderSetBindGroup(pass.get(), 0, d.group, 0, nullptr);
+    wgpuComputePassEncoderDispatchWorkgroups(pass.get(), d.x, d.y, d.z);
+  }
   wgpuComputePassEncoderEnd(pass.get());
 }
 

@@ -31,6 +31,17 @@ struct BufferBinding {
   uint64_t size;
 };
 
+// A MapAsync(Read) in flight: waited on, possibly several times, until it completes.
+struct MapState {
+  bool done = false;
+  bool ok = false;
+  std::string message;
+};
+struct PendingMap {
+  WGPUFuture future{};
+  std::shared_ptr<MapState> state;
+};
+
 // Reported by WebGPU outside any call's control (they surface as the failing call's error).
 struct DeviceEvents {
   std::atomic<bool> lost{false};
@@ -67,6 +78,13 @@ class Device {
   // Maps `size` bytes of a MapRead buffer, waiting until `deadline`. Returns false on timeout.
   Result<bool> map_read(WGPUBuffer buffer, uint64_t offset, uint64_t size, Clock::time_point deadline);
   const uint8_t* mapped(WGPUBuffer buffer, uint64_t offset, uint64_t size);
+
+  // The same in two steps, so a caller can wait in slices (one per call deadline of a batch).
+  // `spin` polls without sleeping for up to that long before blocking: on a GPU the wake-up
+  // from a blocking wait costs tens of microseconds, more than a tiny call's work.
+  PendingMap start_map_read(WGPUBuffer buffer, uint64_t offset, uint64_t size);
+  Result<bool> wait_map(const PendingMap& map, Clock::time_point deadline,
+                        std::chrono::nanoseconds spin = std::chrono::nanoseconds(0));
   void unmap(WGPUBuffer buffer);
 
   // Waits for all submitted work. Returns false on timeout.
@@ -98,6 +116,13 @@ class Commands {
   void clear(WGPUBuffer buffer, uint64_t offset, uint64_t size);
   void copy(WGPUBuffer from, uint64_t from_offset, WGPUBuffer to, uint64_t to_offset, uint64_t size);
   void dispatch(WGPUComputePipeline pipeline, WGPUBindGroup group, uint32_t x, uint32_t y, uint32_t z);
+  struct Dispatch {
+    WGPUComputePipeline pipeline;
+    WGPUBindGroup group;
+    uint32_t x, y, z;
+  };
+  // Several dispatches in one compute pass (each still sees the previous ones' writes).
+  void dispatch_all(const std::vector<Dispatch>& dispatches);
   void submit();
 
  private:

@@ -1,6 +1,8 @@
 // Device loss and deadlines: the failing call gets an error, the executor keeps serving.
 #include "test_support.h"
 
+#include <thread>
+
 namespace kem::test {
 namespace {
 
@@ -67,6 +69,9 @@ TEST(Recovery, ACallThatWaitedInTheQueuePastItsDeadlineIsNotRun) {
   slow.input = slow_input;
   std::atomic<int> done{0};
   (*executor)->submit(slow, [&](Result<OutputView>) { ++done; });
+  // Let the slow call start alone: a call queued with it would be batched with it instead (and
+  // answered at its deadline while the slow one runs on; batching_test covers that).
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
   const std::string source = read_kernel("double-integer.wgsl");
   std::vector<uint8_t> input{1, 3, 5, 7};
   KernelRequest quick;

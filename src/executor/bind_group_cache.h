@@ -1,0 +1,40 @@
+// Bind groups kept across calls. A warm call binds the same buffers at the same offsets and
+// sizes as the previous call of its kernel, so creating a bind group for it again is waste.
+// Owned by the GPU thread; cleared whenever a buffer it refers to is reallocated.
+#pragma once
+
+#include <cstdint>
+#include <unordered_map>
+
+#include "webgpu/handles.h"
+
+namespace kem::executor {
+
+struct BindGroupKey {
+  uint64_t kernel_serial = 0;  // unique per compiled kernel (a freed layout's address may be reused)
+  uint64_t input_offset = 0, input_size = 0;
+  uint64_t output_offset = 0, output_size = 0;
+  uint64_t params_offset = 0, params_size = 0;
+  uint64_t meter_offset = 0;
+  bool metered = false;
+  bool operator==(const BindGroupKey&) const = default;
+};
+
+class BindGroupCache {
+ public:
+  explicit BindGroupCache(size_t capacity = 4096) : capacity_(capacity) {}
+  WGPUBindGroup find(const BindGroupKey& key) const;
+  // Keeps `group`; returns it. Past the capacity everything is dropped (bind groups are cheap to
+  // remake, and the steady state of a busy node needs few).
+  WGPUBindGroup insert(const BindGroupKey& key, gpu::BindGroupHandle group);
+  void clear() { groups_.clear(); }
+
+ private:
+  struct Hash {
+    size_t operator()(const BindGroupKey& k) const;
+  };
+  size_t capacity_;
+  std::unordered_map<BindGroupKey, gpu::BindGroupHandle, Hash> groups_;
+};
+
+}  // namespace kem::executor
