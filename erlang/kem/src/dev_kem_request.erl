@@ -63,9 +63,12 @@ input(Req) ->
     end.
 
 bytes(Bin) when is_binary(Bin) -> Bin;
+%% Every element a byte: list_to_binary/1 alone would take any iolist, so [1, "x"] or [[1], 2]
+%% (strings and arrays inside the array) would run on bytes nobody sent as bytes.
 bytes(List) when is_list(List) ->
-    try list_to_binary(List)
-    catch error:badarg -> throw({bad_request, <<"input_data must be an array of bytes (0..255)">>})
+    case lists:all(fun(B) -> is_integer(B) andalso B >= 0 andalso B =< 255 end, List) of
+        true -> list_to_binary(List);
+        false -> throw({bad_request, <<"input_data must be an array of bytes (0..255)">>})
     end;
 bytes(_) -> throw({bad_request, <<"input_data must be an array of bytes (0..255)">>}).
 
