@@ -3,8 +3,14 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <optional>
+
+#include <dlfcn.h>
 
 #include "webgpu/callback_box.h"
+
+// In webgpu.h, not yet in KEM's own subset (webgpu_api.h); only the adapter enumeration needs it.
+extern "C" void wgpuAdapterAddRef(WGPUAdapter adapter);
 
 namespace kem::gpu {
 namespace {
@@ -52,6 +58,71 @@ struct InfoStorage {
 struct LimitsStorage {
   WGPULimits limits{};
   unsigned char slack[512]{};
+};
+
+// Dawn's native C++ API (include/dawn/native/DawnNative.h), which libwebgpu_wrapper.so exports
+// but webgpu.h lacks:
+//   class Adapter  { AdapterBase* mImpl; };        WGPUAdapter Adapter::Get() const;
+//   class Instance { Ref<InstanceBase> mImpl; };   Instance::Instance(InstanceBase*);
+//   std::vector<Adapter> Instance::EnumerateAdapters(const WGPURequestAdapterOptions*) const;
+// Both classes are one pointer wide, and a WGPUInstance / WGPUAdapter is that very pointer.
+// The symbols are looked up at run time, so any other webgpu.h library still links (and then
+// simply has no enumeration). Itanium C++ ABI: `this` is the first argument, and a returned
+// std::vector goes through a hidden pointer passed before it, as for a free function.
+struct DawnAdapter {
+  void* impl;
+  ~DawnAdapter();
+  DawnAdapter(const DawnAdapter&) = delete;
+  DawnAdapter& operator=(const DawnAdapter&) = delete;
+};
+struct DawnInstance {
+  void* impl;
+};
+struct DawnNative {
+  void (*instance_ctor)(DawnInstance*, WGPUInstance) = nullptr;
+  void (*instance_dtor)(DawnInstance*) = nullptr;
+  std::vector<DawnAdapter> (*enumerate)(const DawnInstance*, const WGPURequestAdapterOptions*) = nullptr;
+  WGPUAdapter (*adapter_get)(const DawnAdapter*) = nullptr;
+  void (*adapter_dtor)(DawnAdapter*) = nullptr;
+};
+
+template <class F>
+bool find_symbol(F& f, const char* symbol) {
+  f = reinterpret_cast<F>(dlsym(RTLD_DEFAULT, symbol));
+  return f != nullptr;
+}
+
+// Null when the WebGPU library is not a Dawn that exports its native API.
+const DawnNative* dawn_native() {
+  static const std::optional<DawnNative> native = []() -> std::optional<DawnNative> {
+    DawnNative n;
+    if (find_symbol(n.instance_ctor, "_ZN4dawn6native8InstanceC1EPNS0_12InstanceBaseE") &&
+        find_symbol(n.instance_dtor, "_ZN4dawn6native8InstanceD1Ev") &&
+        find_symbol(n.enumerate, "_ZNK4dawn6native8Instance17EnumerateAdaptersEPK25WGPURequestAdapterOptions") &&
+        find_symbol(n.adapter_get, "_ZNK4dawn6native7Adapter3GetEv") &&
+        find_symbol(n.adapter_dtor, "_ZN4dawn6native7AdapterD1Ev"))
+      return n;
+    return std::nullopt;
+  }();
+  return native ? &*native : nullptr;
+}
+
+DawnAdapter::~DawnAdapter() { dawn_native()->adapter_dtor(this); }
+
+// A dawn::native::Instance wrapping ours (it holds its own reference, dropped on scope exit).
+class DawnInstanceScope {
+ public:
+  DawnInstanceScope(const DawnNative& native, WGPUInstance instance) : native_(native) {
+    native_.instance_ctor(&object_, instance);
+  }
+  ~DawnInstanceScope() { native_.instance_dtor(&object_); }
+  DawnInstanceScope(const DawnInstanceScope&) = delete;
+  DawnInstanceScope& operator=(const DawnInstanceScope&) = delete;
+  const DawnInstance* get() const { return &object_; }
+
+ private:
+  const DawnNative& native_;
+  DawnInstance object_{};
 };
 
 }  // namespace
@@ -102,7 +173,10 @@ Result<Adapter> Instance::request(WGPUPowerPreference preference, bool force_fal
   AdapterHandle handle(state->adapter);
   if (state->status != WGPURequestAdapterStatus_Success || !handle)
     return make_error(ErrorCode::no_adapter, "no WebGPU adapter: " + state->message);
+  return describe(std::move(handle));
+}
 
+Result<Adapter> Instance::describe(AdapterHandle handle) {
   Adapter adapter;
   adapter.handle = std::move(handle);
   InfoStorage info;
@@ -147,6 +221,25 @@ std::vector<Adapter> Instance::list_adapters() {
   return found;
 }
 
+std::optional<std::vector<Adapter>> Instance::enumerate_adapters() {
+  const DawnNative* native = dawn_native();
+  if (!native) return std::nullopt;
+  WGPURequestAdapterOptions options{};
+  options.featureLevel = WGPUFeatureLevel_Core;
+  options.powerPreference = WGPUPowerPreference_HighPerformance;
+  std::vector<Adapter> found;
+  DawnInstanceScope scope(*native, instance_.get());
+  std::vector<DawnAdapter> adapters = native->enumerate(scope.get(), &options);
+  for (const DawnAdapter& a : adapters) {
+    WGPUAdapter raw = native->adapter_get(&a);
+    if (!raw) continue;
+    wgpuAdapterAddRef(raw);  // ours to release; the DawnAdapter drops its own reference
+    auto described = describe(AdapterHandle(raw));
+    if (described && !described->description.is_null_backend) found.push_back(std::move(described).value());
+  }
+  return found;
+}
+
 Result<Adapter> Instance::request_adapter(const std::string& selector) {
   Result<Adapter> chosen = make_error(ErrorCode::no_adapter, "no adapter");
   if (selector.empty() || selector == "high-performance") {
@@ -155,6 +248,19 @@ Result<Adapter> Instance::request_adapter(const std::string& selector) {
     chosen = request(WGPUPowerPreference_LowPower, false);
   } else if (selector == "cpu") {
     chosen = request(WGPUPowerPreference_Undefined, true);
+  } else if (selector[0] == '@') {
+    char* end = nullptr;
+    unsigned long index = std::strtoul(selector.c_str() + 1, &end, 10);
+    if (selector.size() < 2 || *end != '\0')
+      return make_error(ErrorCode::invalid_argument, "adapter index must look like @0, got '" + selector + "'");
+    auto all = enumerate_adapters();
+    if (!all)
+      return make_error(ErrorCode::no_adapter,
+                        "'@N' needs Dawn's adapter enumeration, which this WebGPU library lacks; use #N");
+    if (index >= all->size())
+      return make_error(ErrorCode::no_adapter, "no adapter " + selector + "; " + std::to_string(all->size()) +
+                                                   " physical adapters available");
+    chosen = std::move((*all)[index]);
   } else {
     auto adapters = list_adapters();
     std::string names;
