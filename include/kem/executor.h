@@ -41,6 +41,11 @@ struct ExecutorOptions {
   // How long the GPU thread polls for a finished submission before it sleeps. Polling costs a
   // CPU core while it lasts but saves the wake-up latency of a blocking wait; 0: never poll.
   std::chrono::microseconds spin_wait{0};
+  // Calls with this much input or output, or more, move it through KEM's own mapped staging
+  // buffers in chunks of `staging_chunk_bytes`, copied by several threads and overlapped with
+  // the GPU's transfers, instead of WebGPU's queue writes and one big readback.
+  uint64_t staged_transfer_bytes = 16u << 20;
+  uint64_t staging_chunk_bytes = 32u << 20;
 };
 
 // The output of a finished call, valid only during the completion callback (it may point into

@@ -27,7 +27,7 @@ struct PreparedCall {
 
   void finish(Result<OutputView> result) {
     answered = true;
-    call->done(std::move(result));
+    call->answer(std::move(result));
   }
 };
 

@@ -105,15 +105,15 @@ struct Executor::Impl {
       while (!left.empty()) {
         auto s = ready_session();
         if (!s) {
-          for (PendingCall& c : left) c.done(s.error());
+          for (PendingCall& c : left) c.answer(s.error());
           return;
         }
         left = left.subspan((*s)->run_calls(left));
       }
     } catch (const std::exception& e) {
-      // Only allocation can throw here; the calls not yet started get the error. Those whose
-      // completion already ran are not in `left`.
-      for (PendingCall& c : left) c.done(make_error(ErrorCode::internal, std::string("executor failure: ") + e.what()));
+      // Allocation, or a caller's output_into, can throw here: every call not yet answered gets
+      // the error.
+      for (PendingCall& c : left) c.answer(make_error(ErrorCode::internal, std::string("executor failure: ") + e.what()));
     }
   }
 };
@@ -174,8 +174,15 @@ void Executor::submit(const KernelRequest& request, Completion done) {
 Result<std::vector<uint8_t>> Executor::run(const KernelRequest& request) {
   std::promise<Result<std::vector<uint8_t>>> promise;
   auto future = promise.get_future();
-  submit(request, [&promise](Result<OutputView> out) {
-    if (out) promise.set_value(std::vector<uint8_t>(out->begin(), out->end()));
+  // The output goes straight into the vector returned (no second copy of a large output).
+  std::vector<uint8_t> output;
+  KernelRequest into = request;
+  into.output_into = [&output](uint64_t bytes) {
+    output.resize(bytes);
+    return output.data();
+  };
+  submit(into, [&](Result<OutputView> out) {
+    if (out) promise.set_value(std::move(output));
     else promise.set_value(out.take_error());
   });
   return future.get();

@@ -62,6 +62,18 @@ bool GpuSession::batchable(const PreparedCall& call) const {
          call.shape.output_binding_bytes <= options_.batch_call_bytes;
 }
 
+bool GpuSession::staged(const PreparedCall& call) const {
+  return call.shape.input_binding_bytes >= options_.staged_transfer_bytes ||
+         call.shape.output_binding_bytes >= options_.staged_transfer_bytes;
+}
+
+Result<uint8_t*> GpuSession::output_destination(const PreparedCall& call, uint8_t* fallback) {
+  if (!call.call->request.output_into) return fallback;
+  uint8_t* memory = call.call->request.output_into(call.shape.output_bytes);
+  if (!memory) return make_error(ErrorCode::invalid_argument, "output_into gave no memory for the output");
+  return memory;
+}
+
 size_t GpuSession::run_calls(std::span<PendingCall> calls) {
   // Every call before the returned index has been answered; none after it has been touched.
   std::vector<PreparedCall> batch;
@@ -74,7 +86,7 @@ size_t GpuSession::run_calls(std::span<PendingCall> calls) {
   for (size_t i = 0; i < calls.size(); ++i) {
     auto prepared = prepare(calls[i]);
     if (!prepared) {
-      calls[i].done(prepared.take_error());
+      calls[i].answer(prepared.take_error());
       continue;
     }
     if (batchable(*prepared)) {
@@ -83,7 +95,8 @@ size_t GpuSession::run_calls(std::span<PendingCall> calls) {
     } else {
       if (!flush()) return i;  // calls in order: the batch gathered so far goes first
       std::vector<PreparedCall> alone{std::move(prepared).value()};
-      run_batch(alone);
+      if (staged(alone[0])) run_staged(alone[0]);
+      else run_batch(alone);
       if (!healthy()) return i + 1;
     }
   }
@@ -273,8 +286,106 @@ void GpuSession::deliver(std::span<PreparedCall> calls, const uint8_t* mapped, c
         continue;
       }
     }
-    c.finish(OutputView(mapped + c.at.readback_output, c.shape.output_bytes));
+    const uint8_t* bytes = mapped + c.at.readback_output;
+    auto destination = output_destination(c, nullptr);
+    if (!destination) {
+      c.finish(destination.error());
+    } else if (*destination) {
+      std::memcpy(*destination, bytes, c.shape.output_bytes);
+      c.finish(OutputView(*destination, c.shape.output_bytes));
+    } else {
+      c.finish(OutputView(bytes, c.shape.output_bytes));
+    }
   }
+}
+
+void GpuSession::run_staged(PreparedCall& c) {
+  const KernelRequest& request = c.call->request;
+  const CallShape& s = c.shape;
+  const CompiledKernel& k = *c.kernel;
+  const auto deadline = c.call->deadline;
+  // Errors and deadlines: a deadline passed while the GPU holds this call's work abandons the
+  // device, as for any call.
+  auto failed = [&](Error e) {
+    if (device_->lost()) abandoned_ = true;
+    c.finish(std::move(e));
+  };
+  auto timed_out = [&] {
+    abandoned_ = true;
+    c.finish(make_error(ErrorCode::timeout, "the call did not finish before its deadline"));
+  };
+
+  auto input = buffers_.input.ensure(*device_, s.input_binding_bytes);
+  if (!input) return failed(input.take_error());
+  auto output = buffers_.output.ensure(*device_, s.output_binding_bytes);
+  if (!output) return failed(output.take_error());
+  WGPUBuffer params = nullptr, meter = nullptr, readback = nullptr;
+  if (s.params_binding_bytes) {
+    auto p = buffers_.params.ensure(*device_, s.params_binding_bytes);
+    if (!p) return failed(p.take_error());
+    params = *p;
+  }
+  if (k.metered) {
+    auto m = buffers_.meter.ensure(*device_, kMeterBufferSize);
+    if (!m) return failed(m.take_error());
+    meter = *m;
+    auto r = buffers_.readback.ensure(*device_, kMeterBufferSize);
+    if (!r) return failed(r.take_error());
+    readback = *r;
+  }
+  if (buffers_.bound_generation() != bind_groups_generation_) {
+    bind_groups_.clear();
+    bind_groups_generation_ = buffers_.bound_generation();
+  }
+  c.at = Slices{};
+  auto group = bind_group(c, *input, *output, params, meter);
+  if (!group) return failed(group.take_error());
+
+  if (!staged_) staged_ = std::make_unique<StagedTransfer>(std::max<uint64_t>(4, options_.staging_chunk_bytes / 4 * 4), 3);
+  auto uploaded = staged_->upload(*device_, request.input, s.input_binding_bytes, *input, deadline);
+  if (!uploaded) return failed(uploaded.take_error());
+  if (!*uploaded) return timed_out();
+  if (params) {
+    staging_.assign(s.params_binding_bytes, 0);
+    std::memcpy(staging_.data(), request.params.data(), request.params.size());
+    device_->write_buffer(params, 0, staging_.data(), staging_.size());
+  }
+  if (meter) {
+    const uint32_t words[2] = {c.loop_budget, 0};
+    device_->write_buffer(meter, 0, words, sizeof words);
+  }
+  gpu::Commands commands(*device_);
+  commands.clear(*output, 0, s.output_binding_bytes);
+  commands.dispatch_all({{k.pipeline.get(), *group, s.workgroups[0], s.workgroups[1], s.workgroups[2]}});
+  if (meter) commands.copy(meter, 0, readback, 0, kMeterBufferSize);
+  commands.submit();
+  ++counters_.submissions;
+
+  if (!request.output_into && large_output_capacity_ < s.output_bytes) {
+    large_output_.reset(new (std::nothrow) uint8_t[s.output_bytes]);
+    large_output_capacity_ = large_output_ ? s.output_bytes : 0;
+    if (!large_output_) return failed(make_error(ErrorCode::limit_exceeded, "no host memory for the output"));
+  }
+  auto destination = output_destination(c, large_output_.get());
+  if (!destination) return failed(destination.take_error());
+  auto downloaded = staged_->download(*device_, *output, {*destination, s.output_bytes}, deadline);
+  if (!downloaded) return failed(downloaded.take_error());
+  if (!*downloaded) return timed_out();
+  if (std::string failure = device_->take_failure(); !failure.empty())
+    return failed(make_error(device_->lost() ? ErrorCode::device_lost : ErrorCode::gpu_error, failure));
+  if (meter) {
+    auto mapped = device_->map_read(readback, 0, kMeterBufferSize, deadline);
+    if (!mapped) return failed(mapped.take_error());
+    if (!*mapped) return timed_out();
+    uint32_t exceeded = 0;
+    std::memcpy(&exceeded, device_->mapped(readback, 0, kMeterBufferSize) + 4 * kMeterExceededWord, 4);
+    device_->unmap(readback);
+    if (exceeded)
+      return failed(make_error(ErrorCode::budget_exceeded,
+                               "the kernel ran past its loop budget of " + std::to_string(c.loop_budget) +
+                                   " iterations per invocation; its output is discarded"));
+  }
+  c.finish(OutputView(*destination, s.output_bytes));
 }
 
 }  // namespace kem::executor

@@ -14,6 +14,7 @@
 #include "executor/counters.h"
 #include "executor/pending_call.h"
 #include "executor/pipeline_cache.h"
+#include "executor/staged_transfer.h"
 #include "kem/executor.h"
 #include "webgpu/device.h"
 
@@ -41,6 +42,11 @@ class GpuSession {
   // Checks the call against its kernel and the limits; nothing touches the GPU yet.
   Result<PreparedCall> prepare(PendingCall& call);
   bool batchable(const PreparedCall& call) const;
+  bool staged(const PreparedCall& call) const;
+  // A large call alone, its input and output moved through the staged transfer.
+  void run_staged(PreparedCall& call);
+  // Where the output goes: the caller's memory when it gave some, else `fallback`.
+  Result<uint8_t*> output_destination(const PreparedCall& call, uint8_t* fallback);
   // One submission and one readback for all of `calls`; completes every one of them.
   void run_batch(std::span<PreparedCall> calls);
   Status upload(std::span<PreparedCall> calls, const BatchLayout& layout, WGPUBuffer input, WGPUBuffer params,
@@ -63,6 +69,9 @@ class GpuSession {
   BindGroupCache bind_groups_;
   uint64_t bind_groups_generation_ = 0;
   std::vector<uint8_t> staging_;  // host image of a batch's packed uploads, reused
+  std::unique_ptr<StagedTransfer> staged_;   // made on the first large call
+  std::unique_ptr<uint8_t[]> large_output_;  // a large output when the caller gave no memory
+  uint64_t large_output_capacity_ = 0;
   bool abandoned_ = false;
 };
 

@@ -244,10 +244,11 @@ Result<ComputePipelineHandle> Device::create_pipeline(WGPUShaderModule module, W
   return pipeline;
 }
 
-Result<BufferHandle> Device::create_buffer(uint64_t size, WGPUBufferUsage usage) {
+Result<BufferHandle> Device::create_buffer(uint64_t size, WGPUBufferUsage usage, bool mapped_at_creation) {
   WGPUBufferDescriptor descriptor{};
   descriptor.usage = usage;
   descriptor.size = size;
+  descriptor.mappedAtCreation = mapped_at_creation ? 1 : 0;
   BufferHandle buffer;
   Status status = scoped("buffer allocation", [&] {
     buffer = BufferHandle(wgpuDeviceCreateBuffer(device_.get(), &descriptor));
@@ -283,6 +284,18 @@ Result<bool> Device::map_read(WGPUBuffer buffer, uint64_t offset, uint64_t size,
 }
 
 PendingMap Device::start_map_read(WGPUBuffer buffer, uint64_t offset, uint64_t size) {
+  return start_map(buffer, WGPUMapMode_Read, offset, size);
+}
+
+PendingMap Device::start_map_write(WGPUBuffer buffer, uint64_t offset, uint64_t size) {
+  return start_map(buffer, WGPUMapMode_Write, offset, size);
+}
+
+uint8_t* Device::mapped_writable(WGPUBuffer buffer, uint64_t offset, uint64_t size) {
+  return static_cast<uint8_t*>(wgpuBufferGetMappedRange(buffer, offset, size));
+}
+
+PendingMap Device::start_map(WGPUBuffer buffer, WGPUMapMode mode, uint64_t offset, uint64_t size) {
   auto [state, userdata] = CallbackBox<MapState>::make();
   WGPUBufferMapCallbackInfo callback{};
   callback.mode = WGPUCallbackMode_WaitAnyOnly;
@@ -293,7 +306,7 @@ PendingMap Device::start_map_read(WGPUBuffer buffer, uint64_t offset, uint64_t s
     (*box)->ok = status == WGPUMapAsyncStatus_Success;
     (*box)->message = std::string(from_view(message));
   };
-  return {wgpuBufferMapAsync(buffer, WGPUMapMode_Read, offset, size, callback), state};
+  return {wgpuBufferMapAsync(buffer, mode, offset, size, callback), state};
 }
 
 Result<bool> Device::wait_map(const PendingMap& map, Clock::time_point deadline, std::chrono::nanoseconds spin) {
@@ -312,7 +325,7 @@ Result<bool> Device::wait_map(const PendingMap& map, Clock::time_point deadline,
     if (!*waited) return false;
   }
   if (lost()) return make_error(ErrorCode::device_lost, take_failure());
-  if (!map.state->ok) return make_error(ErrorCode::gpu_error, "reading the output back failed: " + map.state->message);
+  if (!map.state->ok) return make_error(ErrorCode::gpu_error, "mapping a buffer failed: " + map.state->message);
   return true;
 }
 

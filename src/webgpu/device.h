@@ -69,7 +69,7 @@ class Device {
   Result<BindGroupLayoutHandle> create_bind_group_layout(const std::vector<LayoutSlot>& slots);
   Result<ComputePipelineHandle> create_pipeline(WGPUShaderModule module, WGPUBindGroupLayout layout,
                                                 std::string_view entry);
-  Result<BufferHandle> create_buffer(uint64_t size, WGPUBufferUsage usage);
+  Result<BufferHandle> create_buffer(uint64_t size, WGPUBufferUsage usage, bool mapped_at_creation = false);
   Result<BindGroupHandle> create_bind_group(WGPUBindGroupLayout layout,
                                             const std::vector<BufferBinding>& bindings);
 
@@ -83,6 +83,8 @@ class Device {
   // `spin` polls without sleeping for up to that long before blocking: on a GPU the wake-up
   // from a blocking wait costs tens of microseconds, more than a tiny call's work.
   PendingMap start_map_read(WGPUBuffer buffer, uint64_t offset, uint64_t size);
+  PendingMap start_map_write(WGPUBuffer buffer, uint64_t offset, uint64_t size);
+  uint8_t* mapped_writable(WGPUBuffer buffer, uint64_t offset, uint64_t size);
   Result<bool> wait_map(const PendingMap& map, Clock::time_point deadline,
                         std::chrono::nanoseconds spin = std::chrono::nanoseconds(0));
   void unmap(WGPUBuffer buffer);
@@ -101,6 +103,7 @@ class Device {
   Device() = default;
   // Runs `work` inside validation + out-of-memory + internal error scopes.
   Status scoped(const char* what, const std::function<void()>& work);
+  PendingMap start_map(WGPUBuffer buffer, WGPUMapMode mode, uint64_t offset, uint64_t size);
 
   Instance* instance_ = nullptr;
   WGPULimits limits_{};

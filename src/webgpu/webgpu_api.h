@@ -517,6 +517,7 @@ void wgpuQueueRelease(WGPUQueue queue);
 WGPUFuture wgpuBufferMapAsync(WGPUBuffer buffer, WGPUMapMode mode, size_t offset, size_t size,
                               WGPUBufferMapCallbackInfo callbackInfo);
 const void* wgpuBufferGetConstMappedRange(WGPUBuffer buffer, size_t offset, size_t size);
+void* wgpuBufferGetMappedRange(WGPUBuffer buffer, size_t offset, size_t size);
 void wgpuBufferUnmap(WGPUBuffer buffer);
 void wgpuBufferDestroy(WGPUBuffer buffer);
 void wgpuBufferRelease(WGPUBuffer buffer);

@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <future>
 #include <random>
 #include <sstream>
 #include <string>
