@@ -34,6 +34,10 @@ if [[ -x erlang/kem/test.sh ]]; then
   section "Erlang suites (rebar3 eunit)"
   erlang/kem/test.sh
 fi
+# Correctness under load (every reply checked, the VM back at its baseline); its figures are
+# printed, never asserted. About half a minute here.
+section "HTTP endpoint under load and faults (bench/http-load)"
+bench/http-load/run.sh
 if [[ -x lua/test.sh ]]; then
   section "Lua suites"
   lua/test.sh
