@@ -34,7 +34,7 @@ struct KernelRequest {
   // Where the output should end up, for a caller that owns that memory (an Erlang binary, a
   // caller's array): called once, on the GPU thread, with the output's size in bytes; returns
   // at least that many writable bytes that stay valid until the completion has run, or nullptr
-  // to fail the call. The output is copied there straight out of GPU memory (large outputs in
+  // to fail the call (limit_exceeded). The output is copied there straight out of GPU memory (large outputs in
   // chunks, on several threads), and the completion's view then points there. Without it the
   // completion's view points into mapped GPU memory, or into KEM's own staging for outputs of
   // ExecutorOptions::staged_transfer_bytes and more (one more copy for the caller to make).

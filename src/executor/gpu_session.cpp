@@ -70,7 +70,9 @@ bool GpuSession::staged(const PreparedCall& call) const {
 Result<uint8_t*> GpuSession::output_destination(const PreparedCall& call, uint8_t* fallback) {
   if (!call.call->request.output_into) return fallback;
   uint8_t* memory = call.call->request.output_into(call.shape.output_bytes);
-  if (!memory) return make_error(ErrorCode::invalid_argument, "output_into gave no memory for the output");
+  if (!memory) return make_error(ErrorCode::limit_exceeded,
+                      "no memory for an output of " + std::to_string(call.shape.output_bytes) +
+                          " bytes (output_into gave none)");
   return memory;
 }
 

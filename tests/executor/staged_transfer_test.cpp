@@ -73,7 +73,7 @@ TEST(StagedTransfer, OutputIntoGivingNoMemoryFailsTheCallAndTheNextOneWorks) {
   });
   auto got = result.get_future().get();
   ASSERT_FALSE(got.ok());
-  EXPECT_EQ(got.error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(got.error().code, ErrorCode::limit_exceeded);
   r.output_into = nullptr;
   auto out = executor->run(r);
   KEM_ASSERT_OK(out);
