@@ -108,6 +108,70 @@ TEST(Metering, ALoopCountFromTheInputAtTheBudgetPassesAndOneMoreFails) {
   EXPECT_EQ(raised.error().code, ErrorCode::budget_exceeded);
 }
 
+// Loops of fixed trip count are charged once before they start (src/wgsl/counted_loop.h): the
+// budget must stay exact, alone and nested in a metered loop.
+TEST(Metering, AChargedLoopCountsExactlyItsIterations) {
+  const std::string constant = kHeader +
+                               "@compute @workgroup_size(1) fn main() {\n"
+                               "  var total = 0u;\n"
+                               "  for (var i = 0u; i < 1000u; i++) { total += i; }\n"
+                               "  dst[0] = total;\n"
+                               "}\n";
+  auto within = run_with(constant, u32_bytes({0}), 1000);
+  KEM_ASSERT_OK(within);
+  EXPECT_EQ(*within, u32_bytes({999 * 1000 / 2}));
+  auto over = run_with(constant, u32_bytes({0}), 999);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().code, ErrorCode::budget_exceeded);
+
+  // src[0] rounds of an outer metered loop, each entering its body once and the charged inner
+  // loop's body 10 times: 11 * src[0] entries.
+  const std::string nested = kHeader +
+                             "@compute @workgroup_size(1) fn main() {\n"
+                             "  var total = 0u;\n"
+                             "  for (var r = 0u; r < src[0]; r++) {\n"
+                             "    for (var i = 0; i < 10; i++) { total += u32(i); }\n"
+                             "  }\n"
+                             "  dst[0] = total;\n"
+                             "}\n";
+  auto fits = run_with(nested, u32_bytes({50}), 550);
+  KEM_ASSERT_OK(fits);
+  EXPECT_EQ(*fits, u32_bytes({50 * 45}));
+  auto short_by_one = run_with(nested, u32_bytes({50}), 549);
+  ASSERT_FALSE(short_by_one.ok());
+  EXPECT_EQ(short_by_one.error().code, ErrorCode::budget_exceeded);
+}
+
+TEST(Metering, ALoopThatOnlyLooksConstantIsStillStopped) {
+  // i wraps from 0xFFFFFFFF to 0, so the condition never fails: metered per iteration.
+  expect_budget_exceeded(kHeader +
+                         "@compute @workgroup_size(1) fn main() {\n"
+                         "  for (var i = 0u; i <= 0xFFFFFFFFu; i++) { dst[0] = i; }\n"
+                         "}\n",
+                         100000);
+}
+
+TEST(Metering, AChargedLoopWithABarrierRunsAsWritten) {
+  // Each of 8 rounds, invocation `s` adds s + 1 to a workgroup word between barriers; every
+  // invocation then records the total, 1 + 2 + ... + 8 = 36.
+  const std::string source = kHeader +
+                             "var<workgroup> acc: u32;\n"
+                             "@compute @workgroup_size(8) fn main(@builtin(local_invocation_index) l: u32) {\n"
+                             "  for (var s = 0u; s < 8u; s++) {\n"
+                             "    if (l == s) { acc += s + 1u; }\n"
+                             "    workgroupBarrier();\n"
+                             "  }\n"
+                             "  dst[l] = acc;\n"
+                             "}\n";
+  const std::vector<uint8_t> input = u32_bytes({0, 0, 0, 0, 0, 0, 0, 0});
+  auto metered = run_with(source, input, 8);
+  KEM_ASSERT_OK(metered);
+  EXPECT_EQ(*metered, u32_bytes({36, 36, 36, 36, 36, 36, 36, 36}));
+  auto over = run_with(source, input, 7);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().code, ErrorCode::budget_exceeded);
+}
+
 TEST(Metering, EveryExampleKernelGivesIdenticalResultsMeteredAndUnmetered) {
   struct Case {
     std::string kernel;
