@@ -1,0 +1,109 @@
+// The C++ side of the NIF-cost measurement (issue 6, part 3): 4-byte double-integer calls on a
+// warm executor, timed one by one, with the same kernel, input and options as the Erlang side
+// (nif_cost.erl). Modes:
+//   submit  Executor::submit with a completion that copies the output into a std::vector and
+//           wakes the caller through a mutex and condition variable (the NIF's path: its
+//           completion copies the output into a binary and wakes the caller with enif_send);
+//   run     Executor::run (a promise per call).
+// Usage: kem_nif_cost MODE CALLS WARMUP SAMPLES_FILE   (one duration in ns per line)
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "kem/executor.h"
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream file(path);
+  std::stringstream s;
+  s << file.rdbuf();
+  return s.str();
+}
+
+// One call through submit(): the completion copies the output out and wakes this thread.
+bool submit_and_wait(kem::Executor& executor, const kem::KernelRequest& request, std::vector<uint8_t>& out) {
+  std::mutex mutex;
+  std::condition_variable done_cv;
+  bool done = false, ok = false;
+  executor.submit(request, [&](kem::Result<kem::OutputView> result) {
+    std::lock_guard lock(mutex);
+    if (result) {
+      out.assign(result->begin(), result->end());
+      ok = true;
+    }
+    done = true;
+    done_cv.notify_one();
+  });
+  std::unique_lock lock(mutex);
+  done_cv.wait(lock, [&] { return done; });
+  return ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 5) {
+    fprintf(stderr, "usage: kem_nif_cost submit|run CALLS WARMUP SAMPLES_FILE\n");
+    return 2;
+  }
+  const std::string mode = argv[1];
+  const long calls = std::stol(argv[2]), warmup = std::stol(argv[3]);
+  const std::string source = read_file(std::string(KEM_SOURCE_DIR) + "/kernels/double-integer.wgsl");
+  const std::vector<uint8_t> input{1, 3, 5, 7};
+  const std::vector<uint8_t> expected{2, 6, 10, 14};
+
+  // The options a node's executor gets from kem_config's defaults.
+  kem::ExecutorOptions options;
+  options.max_input_bytes = 1073741824;
+  options.max_output_bytes = 268435456;
+  auto created = kem::Executor::create(options);
+  if (!created) {
+    fprintf(stderr, "kem_nif_cost: %s\n", created.error().message.c_str());
+    return 1;
+  }
+  kem::Executor& executor = **created;
+  kem::KernelRequest request;  // as kem:execute({source, Wgsl}, Input) sends it
+  request.source = source;
+  request.input = input;
+  request.timeout = std::chrono::milliseconds(30000);
+  request.unmetered = false;
+
+  std::vector<uint8_t> out;
+  auto one = [&]() -> bool {
+    if (mode == "run") {
+      auto r = executor.run(request);
+      if (!r) return false;
+      out = std::move(*r);
+      return true;
+    }
+    return submit_and_wait(executor, request, out);
+  };
+  if (mode != "run" && mode != "submit") return 2;
+  if (!one() || out != expected) {
+    fprintf(stderr, "kem_nif_cost: wrong first result\n");
+    return 1;
+  }
+  for (long i = 0; i < warmup; ++i) one();
+  std::vector<int64_t> samples;
+  samples.reserve(calls);
+  for (long i = 0; i < calls; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    if (!one()) {
+      fprintf(stderr, "kem_nif_cost: a call failed\n");
+      return 1;
+    }
+    samples.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::ofstream file(argv[4], std::ios::app);
+  for (int64_t s : samples) file << s << '\n';
+  std::sort(samples.begin(), samples.end());
+  printf("C++ %s: median %.1f us over %ld calls\n", mode.c_str(), samples[samples.size() / 2] / 1000.0, calls);
+  return 0;
+}
