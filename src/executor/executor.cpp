@@ -99,6 +99,28 @@ struct Executor::Impl {
     }).detach();
   }
 
+  // Answers queued calls whose deadline passed; returns the earliest deadline still queued.
+  const GpuSession::QueueExpiry expire_queued = [this] {
+    std::vector<PendingCall> expired;
+    Clock::time_point next = Clock::time_point::max();
+    const auto now = Clock::now();
+    {
+      std::lock_guard lock(mutex);
+      for (auto it = jobs.begin(); it != jobs.end();) {
+        if (it->call && it->call->deadline <= now) {
+          expired.push_back(std::move(*it->call));
+          it = jobs.erase(it);
+        } else {
+          if (it->call) next = std::min(next, it->call->deadline);
+          ++it;
+        }
+      }
+    }
+    for (PendingCall& c : expired)
+      c.answer(make_error(ErrorCode::timeout, "the call waited in the queue past its deadline"));
+    return next;
+  };
+
   void run_calls(std::vector<PendingCall>& calls) {
     std::span<PendingCall> left(calls);
     try {
@@ -108,7 +130,7 @@ struct Executor::Impl {
           for (PendingCall& c : left) c.answer(s.error());
           return;
         }
-        left = left.subspan((*s)->run_calls(left));
+        left = left.subspan((*s)->run_calls(left, expire_queued));
       }
     } catch (const std::exception& e) {
       // Allocation, or a caller's output_into, can throw here: every call not yet answered gets

@@ -6,6 +6,11 @@
 #include "kem/metering.h"
 
 namespace kem::executor {
+namespace {
+// While a submission runs, the GPU thread looks at the queue this often for calls whose
+// deadline passed (a blocking wait cannot be woken by a new call).
+constexpr auto kQueueCheckInterval = std::chrono::milliseconds(20);
+}  // namespace
 
 Result<std::unique_ptr<GpuSession>> GpuSession::create(gpu::Instance& instance, const gpu::Adapter& adapter,
                                                        const ExecutorOptions& options, Counters& counters) {
@@ -76,7 +81,8 @@ Result<uint8_t*> GpuSession::output_destination(const PreparedCall& call, uint8_
   return memory;
 }
 
-size_t GpuSession::run_calls(std::span<PendingCall> calls) {
+size_t GpuSession::run_calls(std::span<PendingCall> calls, const QueueExpiry& expire_queued) {
+  expire_queued_ = &expire_queued;
   // Every call before the returned index has been answered; none after it has been touched.
   std::vector<PreparedCall> batch;
   const size_t batch_limit = std::max<size_t>(1, options_.max_batch_calls);
@@ -248,6 +254,9 @@ bool GpuSession::wait_for(const gpu::PendingMap& map, std::span<PreparedCall> ca
     gpu::Clock::time_point next = gpu::Clock::time_point::max();
     for (const PreparedCall& c : calls)
       if (!c.answered) next = std::min(next, c.call->deadline);
+    // Calls queued after this wait began are only seen when it ends: wait in slices.
+    if (expire_queued_ && *expire_queued_)
+      next = std::min({next, (*expire_queued_)(), gpu::Clock::now() + kQueueCheckInterval});
     auto waited = device_->wait_map(map, next, spin);
     spin = std::chrono::nanoseconds(0);
     if (!waited) {
@@ -257,7 +266,9 @@ bool GpuSession::wait_for(const gpu::PendingMap& map, std::span<PreparedCall> ca
       return false;
     }
     if (*waited) return true;
+    if (gpu::Clock::now() < next) continue;
     // The earliest deadline passed: those calls are answered now; the others keep waiting.
+    // (Queued calls past theirs are answered at the top of the loop.)
     const auto now = gpu::Clock::now();
     bool any_left = false;
     for (PreparedCall& c : calls) {

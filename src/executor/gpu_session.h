@@ -3,6 +3,7 @@
 // one.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -29,7 +30,11 @@ class GpuSession {
   // Stops early when the session becomes unusable (device lost, or a batch outlived every
   // deadline in it and was abandoned) and returns how many calls it consumed; the rest are for
   // a new session.
-  size_t run_calls(std::span<PendingCall> calls);
+  // `expire_queued` answers calls still in the executor's queue whose deadline passed and
+  // returns the earliest deadline left there: the session calls it while it waits for the GPU,
+  // so no queued call waits past its deadline behind a long batch.
+  using QueueExpiry = std::function<gpu::Clock::time_point()>;
+  size_t run_calls(std::span<PendingCall> calls, const QueueExpiry& expire_queued);
 
   Result<std::shared_ptr<CompiledKernel>> kernel(std::string_view source, std::string_view entry, bool metered);
 
@@ -68,6 +73,7 @@ class GpuSession {
   CallBuffers buffers_;
   BindGroupCache bind_groups_;
   uint64_t bind_groups_generation_ = 0;
+  const QueueExpiry* expire_queued_ = nullptr;  // during run_calls
   std::vector<uint8_t> staging_;  // host image of a batch's packed uploads, reused
   std::unique_ptr<StagedTransfer> staged_;   // made on the first large call
   std::unique_ptr<uint8_t[]> large_output_;  // a large output when the caller gave no memory
