@@ -132,6 +132,27 @@ TEST_F(KemCli, InfoDescribesARealVulkanAdapter) {
   EXPECT_GT(j["limits"]["max_storage_buffer_binding_size"].get<uint64_t>(), 0u);
 }
 
+TEST_F(KemCli, InfoListsEveryDeviceOfAPool) {
+  // Two devices on the first physical adapter ("@0": Dawn's enumeration, which also reaches the
+  // second of two identical GPUs), then two devices per adapter of a one-adapter list.
+  for (const char* args : {"info --adapter @0,@0", "info --devices 2"}) {
+    auto o = kem(args);
+    ASSERT_EQ(o.status, 0) << args << ": " << o.err;
+    auto j = nlohmann::json::parse(o.out);
+    ASSERT_EQ(j["devices"].size(), 2u) << o.out;
+    for (const auto& d : j["devices"]) {
+      EXPECT_EQ(d["adapter"]["backend"], "vulkan");
+      EXPECT_EQ(d["healthy"], true);
+      EXPECT_EQ(d["in_rotation"], true);
+      EXPECT_EQ(d["calls"], 0u);
+    }
+    EXPECT_EQ(j["devices"][0]["adapter"]["name"], j["devices"][1]["adapter"]["name"]);
+  }
+  auto bad = kem("info --adapter @0,no-such-gpu-anywhere");
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.err.find("no_adapter"), std::string::npos) << bad.err;
+}
+
 TEST_F(KemCli, DawnsNullBackendIsRefused) {
   // Without any Vulkan driver, Dawn offers its Null backend as the high-performance adapter; it
   // would accept work and run none of it.
