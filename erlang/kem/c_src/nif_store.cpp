@@ -1,6 +1,7 @@
 #include "nif_store.h"
 
 #include <atomic>
+#include <iterator>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -101,16 +102,18 @@ ERL_NIF_TERM atom_of(ErlNifEnv* env, std::string_view name) {
   return enif_make_atom_len(env, name.data(), name.size());
 }
 
+// owner_address is <<>> unless the store verified the kernel's signature: only then can an
+// operator's allow-list of publishers (kem's unmetered_owners) apply to it.
 ERL_NIF_TERM resolved_term(ErlNifEnv* env, const kem::ResolvedKernel& k) {
   ERL_NIF_TERM keys[] = {enif_make_atom(env, "source"), enif_make_atom(env, "id"),
-                         enif_make_atom(env, "origin"), enif_make_atom(env, "verification"),
-                         enif_make_atom(env, "description")};
+                         enif_make_atom(env, "owner_address"), enif_make_atom(env, "origin"),
+                         enif_make_atom(env, "verification"), enif_make_atom(env, "description")};
   ERL_NIF_TERM values[] = {make_binary(env, k.source), make_binary(env, k.id),
-                           atom_of(env, kem::to_string(k.origin)),
+                           make_binary(env, k.owner_address), atom_of(env, kem::to_string(k.origin)),
                            atom_of(env, kem::to_string(k.verification)),
                            make_binary(env, k.describe())};
   ERL_NIF_TERM map;
-  enif_make_map_from_arrays(env, keys, values, 5, &map);
+  enif_make_map_from_arrays(env, keys, values, std::size(keys), &map);
   return map;
 }
 

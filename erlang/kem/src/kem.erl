@@ -17,6 +17,8 @@
                   timeout => pos_integer(),
                   loop_budget => non_neg_integer()}.
 -export_type([kernel_ref/0, opts/0]).
+%% The allow-lists' decision alone, for tests.
+-export([unmetered/2]).
 
 -spec execute(kernel_ref(), binary()) -> {ok, binary()} | kem_err:error().
 execute(KernelRef, Input) -> execute(KernelRef, Input, #{}).
@@ -103,12 +105,35 @@ gave_up(Ref, Job, Timeout) ->
             end
     end.
 
-%% Loop metering is skipped only for kernel IDs the operator lists in unmetered_ids.
-trusted({id, Id}) ->
-    Trusted = [iolist_to_binary(T) || T <- kem_config:value(unmetered_ids)],
-    lists:member(iolist_to_binary(Id), Trusted);
-trusted(_) ->
+%% Loop metering is skipped only for a kernel fetched by ID that the operator trusts: its ID is
+%% listed in unmetered_ids, or its owner is listed in unmetered_owners. The store knows the owner
+%% only once it has verified the kernel's signature, so an unverified or pinned kernel is trusted
+%% by ID alone; a {source, _} or {file, _} kernel is always metered.
+trusted(KernelRef) -> unmetered(KernelRef, owner(KernelRef)).
+
+%% @doc The allow-lists' decision, given the kernel's verified owner (<<>> when unknown).
+unmetered({id, Id}, Owner) ->
+    lists:member(text(Id), [text(T) || T <- kem_config:value(unmetered_ids)])
+        orelse (Owner =/= <<>> andalso
+                lists:member(Owner, [text(O) || O <- kem_config:value(unmetered_owners)]));
+unmetered(_, _) ->
     false.
+
+%% The verified owner of an {id, _} kernel, asked of the store only when some owner is listed.
+%% The kernel was resolved just before, so this is a hit in the store's memory cache.
+owner({id, Id}) ->
+    case kem_config:value(unmetered_owners) of
+        [] -> <<>>;
+        _ ->
+            case kem_nif:nif_resolve(id, text(Id)) of
+                {ok, #{owner_address := Owner}} -> Owner;
+                _ -> <<>>
+            end
+    end;
+owner(_) ->
+    <<>>.
+
+text(T) -> unicode:characters_to_binary(T).
 
 input(Input) when is_binary(Input) -> ok;
 input(Other) -> kem_err:new(invalid_argument, "the input must be a binary, not ~ts", [kem_err:term(Other)]).

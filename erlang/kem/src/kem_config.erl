@@ -13,6 +13,7 @@
     metering => true,
     loop_budget => 16777216,
     unmetered_ids => [],
+    unmetered_owners => [],
     gateways => ["https://arweave.net", "https://turbo-gateway.com"],
     cache_dir => "",
     disk_cache => true,
