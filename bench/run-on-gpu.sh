@@ -71,8 +71,10 @@ if [[ ${KEM_RUN_TORCH:-1} != 0 ]]; then
   timeout "$(cap 150)" python3 bench/torch_peer.py --out "$out/torch.json" \
     --repetitions "${KEM_BENCH_REPETITIONS:-5}" --min-time "${KEM_BENCH_MIN_TIME:-0.5}" \
     --fma-iterations "$KEM_BENCH_FMA_ITERATIONS" 2>"$out/torch.log"
-  echo "torch_peer: exit status $?" | tee -a "$out/torch.log"
+  status=$?
   tail -n 3 "$out/torch.log"
+  # torch.json is rewritten after every figure: a run cut short keeps what it measured.
+  echo "torch_peer: exit status $status" | tee -a "$out/torch.log"
 fi
 
 echo "== report"

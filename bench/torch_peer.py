@@ -22,6 +22,7 @@ the JSON next to kem_bench's.
 import argparse
 import datetime
 import json
+import os
 import platform
 import statistics
 import sys
@@ -171,8 +172,8 @@ def bench_transfers(args, device, results):
             except Exception as e:  # out of memory, a missing feature: recorded, not fatal
                 entry["error"] = f"{type(e).__name__}: {e}"
             torch.cuda.empty_cache()
-            log(entry)
             results.append(entry)
+            log(entry)
 
 
 def bench_concurrency(args, device, results):
@@ -186,8 +187,8 @@ def bench_concurrency(args, device, results):
             entry.update({k: v for k, v in spread(rates).items()})
         except Exception as e:
             entry["error"] = f"{type(e).__name__}: {e}"
-        log(entry)
         results.append(entry)
+        log(entry)
 
 
 def concurrent_rate(threads, device, duration):
@@ -294,8 +295,8 @@ def bench_compute(args, device, results):
         variants = [("pageable", pageable), ("kernel_only", kernel_only)]
     except Exception as e:
         entry = {"variant": "pageable", "error": f"{type(e).__name__}: {e}"}
-        log(entry)
         results.append(entry)
+        log(entry)
         return
     for variant, call in variants:
         entry = {"variant": variant, "kernel": kernel, "fma_iterations": args.fma_iterations,
@@ -305,13 +306,18 @@ def bench_compute(args, device, results):
             entry["flops_per_second_median"] = flops / entry["median_s"]
         except Exception as e:
             entry["error"] = f"{type(e).__name__}: {e}"
-        log(entry)
         results.append(entry)
+        log(entry)
+
+
+SAVE = None  # writes the report so far: a run cut short by a time limit keeps what it measured
 
 
 def log(entry):
     shown = {k: v for k, v in entry.items() if k not in ("times_s", "iterations", "calls_per_second")}
     print(json.dumps(shown), file=sys.stderr, flush=True)
+    if SAVE:
+        SAVE()
 
 
 def main():
@@ -350,18 +356,23 @@ def main():
         "concurrency": [],
         "compute": [],
     }
+    def save():
+        if args.out:
+            with open(args.out + ".tmp", "w") as f:
+                f.write(json.dumps(report, indent=1) + "\n")
+            os.replace(args.out + ".tmp", args.out)
+    global SAVE
+    SAVE = save
     if "transfer" in only:
         bench_transfers(args, device, report["transfer"])
     if "concurrency" in only:
         bench_concurrency(args, device, report["concurrency"])
     if "compute" in only:
         bench_compute(args, device, report["compute"])
-    text = json.dumps(report, indent=1)
     if args.out:
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
+        save()
     else:
-        print(text)
+        print(json.dumps(report, indent=1))
 
 
 if __name__ == "__main__":
