@@ -41,6 +41,9 @@ struct ExecutorOptions {
   // How long the GPU thread polls for a finished submission before it sleeps. Polling costs a
   // CPU core while it lasts but saves the wake-up latency of a blocking wait; 0: never poll.
   std::chrono::microseconds spin_wait{0};
+  // run() on an idle executor (no call queued or running) drives the device from the calling
+  // thread instead of handing the call to the GPU thread and waiting to be woken.
+  bool direct_calls = true;
   // Calls with this much input or output, or more, move it through KEM's own mapped staging
   // buffers in chunks of `staging_chunk_bytes`, copied by several threads and overlapped with
   // the GPU's transfers, instead of WebGPU's queue writes and one big readback.

@@ -41,6 +41,42 @@ struct Executor::Impl {
 
   executor::Counters counters;
   std::atomic<size_t> depth{0};         // calls queued or running
+  // Held by whoever drives the device: the GPU thread, or a run() caller that found the queue
+  // empty and runs its call itself (saving two thread hand-offs on an idle executor).
+  std::mutex gpu_mutex;
+
+  // A call with its deadline and a completion that keeps the counters.
+  Result<PendingCall> make_call(const KernelRequest& request, Completion done) {
+    auto timeout = request.timeout.value_or(options.default_timeout);
+    if (timeout.count() <= 0) return make_error(ErrorCode::invalid_argument, "timeout must be positive");
+    // Counted before the caller's completion runs, so a caller that has its result sees it counted.
+    auto counted = [this, done = std::move(done)](Result<OutputView> out) {
+      ++counters.calls;
+      if (!out) ++counters.errors;
+      --depth;
+      done(std::move(out));
+    };
+    ++depth;
+    return PendingCall{request, Clock::now() + timeout, std::move(counted)};
+  }
+
+  // Runs the call on the calling thread when the device is free and nothing is queued; false
+  // (and `call` untouched) otherwise.
+  bool run_directly(PendingCall& call) {
+    // Only when this is the one call in flight: under load, queued calls batch better.
+    if (depth.load() != 1) return false;
+    std::unique_lock gpu(gpu_mutex, std::try_to_lock);
+    if (!gpu.owns_lock()) return false;
+    {
+      std::lock_guard lock(mutex);
+      if (!jobs.empty() || stopping) return false;
+    }
+    std::vector<PendingCall> one;
+    one.push_back(std::move(call));
+    run_calls(one);
+    device_ok = session && session->healthy();
+    return true;
+  }
   std::atomic<bool> device_ok{true};    // mirrors session->healthy() after every job
 
   void post(Job job) {
@@ -71,6 +107,7 @@ struct Executor::Impl {
           jobs.pop_front();
         }
       }
+      std::lock_guard gpu(gpu_mutex);
       if (task) task();
       else run_calls(calls);
       device_ok = session && session->healthy();
@@ -176,26 +213,17 @@ Result<std::unique_ptr<Executor>> Executor::create(ExecutorOptions options) {
 
 void Executor::submit(const KernelRequest& request, Completion done) {
   try {
-    auto timeout = request.timeout.value_or(impl_->options.default_timeout);
-    if (timeout.count() <= 0) return done(make_error(ErrorCode::invalid_argument, "timeout must be positive"));
-    Impl* impl = impl_.get();
-    // Counted before the caller's completion runs, so a caller that has its result sees it counted.
-    auto counted = [impl, done = std::move(done)](Result<OutputView> out) {
-      ++impl->counters.calls;
-      if (!out) ++impl->counters.errors;
-      --impl->depth;
-      done(std::move(out));
-    };
-    ++impl->depth;
-    impl->post(Impl::Job{PendingCall{request, Clock::now() + timeout, std::move(counted)}, {}});
+    auto call = impl_->make_call(request, done);
+    if (!call) return done(call.take_error());
+    impl_->post(Impl::Job{std::move(call).value(), {}});
   } catch (const std::exception& e) {
     done(make_error(ErrorCode::internal, std::string("could not queue the call: ") + e.what()));
   }
 }
 
 Result<std::vector<uint8_t>> Executor::run(const KernelRequest& request) {
-  std::promise<Result<std::vector<uint8_t>>> promise;
-  auto future = promise.get_future();
+  std::optional<Result<std::vector<uint8_t>>> result;
+  std::promise<void> finished;
   // The output goes straight into the vector returned (no second copy of a large output).
   std::vector<uint8_t> output;
   KernelRequest into = request;
@@ -203,11 +231,19 @@ Result<std::vector<uint8_t>> Executor::run(const KernelRequest& request) {
     output.resize(bytes);
     return output.data();
   };
-  submit(into, [&](Result<OutputView> out) {
-    if (out) promise.set_value(std::move(output));
-    else promise.set_value(out.take_error());
-  });
-  return future.get();
+  try {
+    auto call = impl_->make_call(into, [&](Result<OutputView> out) {
+      if (out) result.emplace(std::move(output));
+      else result.emplace(out.take_error());
+      finished.set_value();
+    });
+    if (!call) return call.take_error();
+    if (!impl_->options.direct_calls || !impl_->run_directly(*call)) impl_->post(Impl::Job{std::move(call).value(), {}});
+    finished.get_future().wait();
+    return std::move(*result);
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::internal, std::string("executor failure: ") + e.what());
+  }
 }
 
 Result<Reflection> Executor::check(std::string_view source, std::string_view entry) {
