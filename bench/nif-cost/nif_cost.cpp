@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -27,23 +28,31 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
-// One call through submit(): the completion copies the output out and wakes this thread.
-bool submit_and_wait(kem::Executor& executor, const kem::KernelRequest& request, std::vector<uint8_t>& out) {
+// One call through submit(): the completion copies the output out and wakes this thread. The
+// state is shared, so the completion may notify after unlocking (the waiter then runs at once
+// instead of blocking on the mutex) without outliving what it touches.
+struct Waiter {
   std::mutex mutex;
-  std::condition_variable done_cv;
+  std::condition_variable cv;
   bool done = false, ok = false;
-  executor.submit(request, [&](kem::Result<kem::OutputView> result) {
-    std::lock_guard lock(mutex);
-    if (result) {
-      out.assign(result->begin(), result->end());
-      ok = true;
+};
+
+bool submit_and_wait(kem::Executor& executor, const kem::KernelRequest& request, std::vector<uint8_t>& out) {
+  auto waiter = std::make_shared<Waiter>();
+  executor.submit(request, [waiter, &out](kem::Result<kem::OutputView> result) {
+    {
+      std::lock_guard lock(waiter->mutex);
+      if (result) {
+        out.assign(result->begin(), result->end());
+        waiter->ok = true;
+      }
+      waiter->done = true;
     }
-    done = true;
-    done_cv.notify_one();
+    waiter->cv.notify_one();
   });
-  std::unique_lock lock(mutex);
-  done_cv.wait(lock, [&] { return done; });
-  return ok;
+  std::unique_lock lock(waiter->mutex);
+  waiter->cv.wait(lock, [&] { return waiter->done; });
+  return waiter->ok;
 }
 
 }  // namespace
