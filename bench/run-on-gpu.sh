@@ -60,11 +60,11 @@ bench_group() {  # name, cap in seconds, filter
 known='BM_(ColdExecutorAndCall|LoopHeavy|PocDesign|WarmCall|RawDawn|RawDawnKernelOnly|WarmConcurrent|ComputeWarm|ComputeRawDawn)'
 bench_group transfer 200 '^BM_(WarmCall|RawDawn|RawDawnKernelOnly)/'
 bench_group poc 120 '^BM_PocDesign/'
-bench_group concurrency-compute 90 '^BM_(WarmConcurrent|ComputeWarm|ComputeRawDawn)'
-bench_group cold-metering 60 '^BM_(ColdExecutorAndCall|LoopHeavy)'
+bench_group concurrency-compute 90 '^BM_(WarmConcurrent|ComputeWarm|ComputeRawDawn)(/|$)'
+bench_group cold-metering 60 '^BM_(ColdExecutorAndCall|LoopHeavy)(/|$)'
 # Anything else in kem_bench (benchmarks added by other files), by family name.
 others=$("$dev"/kem_bench --benchmark_list_tests 2>/dev/null | cut -d/ -f1 | sort -u | grep -vxE "$known" | paste -sd'|')
-[[ -n $others ]] && bench_group others 90 "^($others)(/|$)"
+[[ -n $others ]] && bench_group others 120 "^($others)(/|$)"
 
 if [[ ${KEM_RUN_TORCH:-1} != 0 ]]; then
   echo "== PyTorch peer (up to $(cap 150) s)"
