@@ -16,8 +16,11 @@ WGPUBindGroup BindGroupCache::find(const BindGroupKey& key) const {
   return it == groups_.end() ? nullptr : it->second.get();
 }
 
+void BindGroupCache::make_room(size_t incoming) {
+  if (groups_.size() + incoming > capacity_) groups_.clear();
+}
+
 WGPUBindGroup BindGroupCache::insert(const BindGroupKey& key, gpu::BindGroupHandle group) {
-  if (groups_.size() >= capacity_) groups_.clear();
   WGPUBindGroup raw = group.get();
   groups_.insert_or_assign(key, std::move(group));
   return raw;

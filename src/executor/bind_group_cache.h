@@ -24,9 +24,15 @@ class BindGroupCache {
  public:
   explicit BindGroupCache(size_t capacity = 4096) : capacity_(capacity) {}
   WGPUBindGroup find(const BindGroupKey& key) const;
-  // Keeps `group`; returns it. Past the capacity everything is dropped (bind groups are cheap to
-  // remake, and the steady state of a busy node needs few).
+  // Keeps `group`; returns it.
   WGPUBindGroup insert(const BindGroupKey& key, gpu::BindGroupHandle group);
+  // Called before a batch is encoded, never during: drops everything when `incoming` more would
+  // pass the capacity (bind groups are cheap to remake; a busy node's steady state needs few).
+  // Why never during: a bind group must not lose its last reference to the cache while only an
+  // unsubmitted command buffer holds it. Dawn then frees it from the command buffer's
+  // destruction inside wgpuQueueSubmit, and this Dawn build frees such a (slab-allocated) bind
+  // group with the wrong deallocator: heap corruption, found by ASan under load.
+  void make_room(size_t incoming);
   void clear() { groups_.clear(); }
 
  private:

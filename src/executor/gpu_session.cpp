@@ -16,11 +16,14 @@ Result<std::unique_ptr<GpuSession>> GpuSession::create(gpu::Instance& instance, 
                                                        const ExecutorOptions& options, Counters& counters) {
   auto device = gpu::Device::create(instance, adapter);
   if (!device) return device.take_error();
-  return std::unique_ptr<GpuSession>(new GpuSession(std::move(device).value(), options, counters));
+  return std::unique_ptr<GpuSession>(
+      new GpuSession(std::move(device).value(), options, counters, adapter.description.adapter_type == "cpu"));
 }
 
-GpuSession::GpuSession(std::unique_ptr<gpu::Device> device, const ExecutorOptions& options, Counters& counters)
+GpuSession::GpuSession(std::unique_ptr<gpu::Device> device, const ExecutorOptions& options, Counters& counters,
+                       bool cpu_adapter)
     : device_(std::move(device)), options_(options), counters_(counters), cache_(options.pipeline_cache_capacity) {
+  spin_ = options.spin_wait.value_or(cpu_adapter ? std::chrono::microseconds(0) : std::chrono::microseconds(100));
   const auto& l = device_->limits();
   limits_.max_storage_binding = l.maxStorageBufferBindingSize;
   limits_.max_uniform_binding = l.maxUniformBufferBindingSize;
@@ -212,6 +215,7 @@ void GpuSession::run_batch(std::span<PreparedCall> calls) {
     bind_groups_.clear();  // they hold buffers that were just replaced
     bind_groups_generation_ = buffers_.bound_generation();
   }
+  bind_groups_.make_room(calls.size());
 
   std::vector<gpu::Commands::Dispatch> dispatches;
   dispatches.reserve(calls.size());
@@ -249,7 +253,7 @@ void GpuSession::run_batch(std::span<PreparedCall> calls) {
 }
 
 bool GpuSession::wait_for(const gpu::PendingMap& map, std::span<PreparedCall> calls) {
-  auto spin = std::chrono::duration_cast<std::chrono::nanoseconds>(options_.spin_wait);
+  auto spin = spin_;
   for (;;) {
     gpu::Clock::time_point next = gpu::Clock::time_point::max();
     for (const PreparedCall& c : calls)
@@ -350,6 +354,7 @@ void GpuSession::run_staged(PreparedCall& c) {
     bind_groups_.clear();
     bind_groups_generation_ = buffers_.bound_generation();
   }
+  bind_groups_.make_room(1);
   c.at = Slices{};
   auto group = bind_group(c, *input, *output, params, meter);
   if (!group) return failed(group.take_error());

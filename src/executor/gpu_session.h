@@ -42,7 +42,8 @@ class GpuSession {
   gpu::Device& device() { return *device_; }
 
  private:
-  GpuSession(std::unique_ptr<gpu::Device> device, const ExecutorOptions& options, Counters& counters);
+  GpuSession(std::unique_ptr<gpu::Device> device, const ExecutorOptions& options, Counters& counters,
+             bool cpu_adapter);
 
   // Checks the call against its kernel and the limits; nothing touches the GPU yet.
   Result<PreparedCall> prepare(PendingCall& call);
@@ -68,6 +69,7 @@ class GpuSession {
   Counters& counters_;
   DeviceLimits limits_;
   uint64_t storage_alignment_ = 256, uniform_alignment_ = 256;
+  std::chrono::nanoseconds spin_{0};  // ExecutorOptions::spin_wait, resolved for this adapter
   PipelineCache cache_;
   uint64_t next_kernel_serial_ = 1;
   CallBuffers buffers_;
