@@ -106,6 +106,7 @@ struct MeteredKernel {
   uint32_t metered_loops = 0;  // loops given a budget check
   uint32_t uniform_loops = 0;  // of which leave the workgroup together (they contain barriers)
   uint32_t charged_loops = 0;  // loops of fixed trip count, charged once before they start
+  uint32_t range_loops = 0;    // loops of run-time trip count, charged (or skipped) as they start
 
   // The original position of a byte offset in `source` (a Dawn message's `offset`).
   OriginalLocation to_original(uint64_t offset) const;

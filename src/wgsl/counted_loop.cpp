@@ -8,24 +8,6 @@
 namespace kem::wgsl {
 namespace {
 
-// True if every name in `e` is a module-scope `const` that no local name shadows. Overrides do
-// not qualify: the pipeline may give them another value than their default.
-bool only_module_consts(const Expr& e, const Module& module, const std::set<std::string>& locals) {
-  bool ok = true;
-  visit_expr(e, [&](const Expr& x) {
-    if (x.kind != ExprKind::identifier) return;
-    if (locals.contains(x.text)) {
-      ok = false;
-      return;
-    }
-    bool is_const = false;
-    for (const VarDecl& g : module.globals)
-      if (g.name == x.text) is_const = g.keyword == "const";
-    if (!is_const) ok = false;
-  });
-  return ok;
-}
-
 bool is_name(const Expr* e, const std::string& name) {
   return e && e->kind == ExprKind::identifier && e->template_args.empty() && e->text == name;
 }
@@ -39,7 +21,8 @@ const Expr* root_of(const Expr& e) {
   return x;
 }
 
-// The body runs every iteration to its end (or to a `continue`) and leaves `var_name` alone.
+}  // namespace
+
 bool is_plain_leaf_body(const Stmt& body, const std::string& var_name,
                         const std::set<std::string>& functions_with_loops) {
   bool ok = true;
@@ -72,27 +55,33 @@ bool is_plain_leaf_body(const Stmt& body, const std::string& var_name,
   return ok;
 }
 
-struct Range {
-  int64_t min, max;
-};
-
-std::optional<Range> range_of(IntType t) {
-  if (t == IntType::u32) return Range{0, std::numeric_limits<uint32_t>::max()};
-  if (t == IntType::i32) return Range{std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()};
-  return std::nullopt;
+int64_t min_of(IntType t) { return t == IntType::i32 ? std::numeric_limits<int32_t>::min() : 0; }
+int64_t max_of(IntType t) {
+  return t == IntType::i32 ? std::numeric_limits<int32_t>::max() : std::numeric_limits<uint32_t>::max();
 }
 
-// The value of a constant operand in the loop variable's type, if it has that type or is abstract
-// and fits.
-std::optional<int64_t> value_in(ConstEvaluator& eval, const Expr& e, IntType type) {
+std::optional<int64_t> constant_in(ConstEvaluator& eval, const Expr& e, IntType type) {
   Result<IntValue> v = eval.evaluate(e);
   if (!v || (v->type != IntType::abstract && v->type != type)) return std::nullopt;
-  const Range r = *range_of(type);
-  if (v->value < r.min || v->value > r.max) return std::nullopt;
+  if (v->value < min_of(type) || v->value > max_of(type)) return std::nullopt;
   return v->value;
 }
 
-}  // namespace
+bool only_module_consts(const Expr& e, const Module& module, const std::set<std::string>& locals) {
+  bool ok = true;
+  visit_expr(e, [&](const Expr& x) {
+    if (x.kind != ExprKind::identifier) return;
+    if (locals.contains(x.text)) {
+      ok = false;
+      return;
+    }
+    bool is_const = false;
+    for (const VarDecl& g : module.globals)
+      if (g.name == x.text) is_const = g.keyword == "const";
+    if (!is_const) ok = false;
+  });
+  return ok;
+}
 
 std::set<std::string> declared_names(const Function& f) {
   std::set<std::string> names;
@@ -107,35 +96,44 @@ std::set<std::string> declared_names(const Function& f) {
   return names;
 }
 
-std::optional<uint32_t> charged_trip_count(const Stmt& loop, const ChargeContext& context) {
-  const Module& module = context.module;
-  const std::set<std::string>& locals = context.locals;
+std::optional<CountedFor> counted_for(const Stmt& loop) {
   if (loop.kind != StmtKind::for_ || !loop.init || !loop.expr || !loop.update || !loop.body) return std::nullopt;
   const Stmt& init = *loop.init;
   if (init.kind != StmtKind::declaration || !init.decl || init.decl->keyword != "var" || !init.decl->initializer)
     return std::nullopt;
-  const VarDecl& var = *init.decl;
+  CountedFor out;
+  out.var = init.decl.get();
+  out.start = init.decl->initializer.get();
 
-  // The comparison: I CMP C1.
+  // The comparison: I CMP BOUND.
   const Expr& cond = *loop.expr;
-  if (cond.kind != ExprKind::binary || !is_name(cond.operands[0].get(), var.name)) return std::nullopt;
+  if (cond.kind != ExprKind::binary || !is_name(cond.operands[0].get(), out.var->name)) return std::nullopt;
   const std::string& cmp = cond.text;
-  const bool up = cmp == "<" || cmp == "<=";
-  if (!up && cmp != ">" && cmp != ">=") return std::nullopt;
+  out.up = cmp == "<" || cmp == "<=";
+  if (!out.up && cmp != ">" && cmp != ">=") return std::nullopt;
+  out.inclusive = cmp == "<=" || cmp == ">=";
+  out.bound = cond.operands[1].get();
 
-  // The update: one step of C2 towards the bound.
+  // The update: one step towards the bound.
   const Stmt& update = *loop.update;
-  if (!update.lhs || !is_name(update.lhs.get(), var.name)) return std::nullopt;
-  const Expr* step_expr = nullptr;
-  if (update.kind == (up ? StmtKind::increment : StmtKind::decrement)) {
-    // step 1
-  } else if (update.kind == StmtKind::assignment && update.op == (up ? "+=" : "-=") && update.expr) {
-    step_expr = update.expr.get();
-  } else {
-    return std::nullopt;
+  if (!update.lhs || !is_name(update.lhs.get(), out.var->name)) return std::nullopt;
+  if (update.kind == (out.up ? StmtKind::increment : StmtKind::decrement)) return out;
+  if (update.kind == StmtKind::assignment && update.op == (out.up ? "+=" : "-=") && update.expr) {
+    out.step = update.expr.get();
+    return out;
   }
+  return std::nullopt;
+}
 
-  const Expr& bound_expr = *cond.operands[1];
+std::optional<uint32_t> charged_trip_count(const Stmt& loop, const ChargeContext& context) {
+  const Module& module = context.module;
+  const std::set<std::string>& locals = context.locals;
+  std::optional<CountedFor> shape = counted_for(loop);
+  if (!shape) return std::nullopt;
+  const VarDecl& var = *shape->var;
+  const bool up = shape->up;
+  const Expr* step_expr = shape->step;
+  const Expr& bound_expr = *shape->bound;
   if (!only_module_consts(*var.initializer, module, locals) || !only_module_consts(bound_expr, module, locals) ||
       (step_expr && !only_module_consts(*step_expr, module, locals)))
     return std::nullopt;
@@ -151,14 +149,13 @@ std::optional<uint32_t> charged_trip_count(const Stmt& loop, const ChargeContext
     else if (var.type->text == "i32") type = IntType::i32;
     else return std::nullopt;
   }
-  std::optional<int64_t> start = value_in(eval, *var.initializer, type);
-  std::optional<int64_t> bound = value_in(eval, bound_expr, type);
-  std::optional<int64_t> step = step_expr ? value_in(eval, *step_expr, type) : std::optional<int64_t>(1);
+  std::optional<int64_t> start = constant_in(eval, *var.initializer, type);
+  std::optional<int64_t> bound = constant_in(eval, bound_expr, type);
+  std::optional<int64_t> step = step_expr ? constant_in(eval, *step_expr, type) : std::optional<int64_t>(1);
   if (!start || !bound || !step || *step < 1) return std::nullopt;
 
   // Iterations, and the value after the last one, which must not wrap around.
-  const Range range = *range_of(type);
-  const bool inclusive = cmp == "<=" || cmp == ">=";
+  const bool inclusive = shape->inclusive;
   const int64_t distance = up ? *bound - *start : *start - *bound;  // at most 2^32 in magnitude
   int64_t trips = 0;
   if (distance > 0 || (distance == 0 && inclusive))
@@ -166,7 +163,7 @@ std::optional<uint32_t> charged_trip_count(const Stmt& loop, const ChargeContext
   if (trips > kMaxChargedTrips) return std::nullopt;
   if (trips > 0) {
     const int64_t after_last = up ? *start + trips * *step : *start - trips * *step;  // no overflow: trips <= 2^16
-    if (after_last > range.max || after_last < range.min) return std::nullopt;
+    if (after_last > max_of(type) || after_last < min_of(type)) return std::nullopt;
   }
   if (!is_plain_leaf_body(*loop.body, var.name, context.functions_with_loops)) return std::nullopt;
   return static_cast<uint32_t>(trips);

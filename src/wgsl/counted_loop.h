@@ -33,10 +33,39 @@ inline constexpr uint32_t kMaxChargedTrips = 1u << 16;
 struct ChargeContext {
   const Module& module;
   ConstEvaluator& constants;                     // of `module`
-  const std::set<std::string>& locals;           // declared_names() of the loop's function
+  const Function& function;                      // the loop's
+  const std::set<std::string>& locals;           // declared_names(function)
   const std::set<std::string>& functions_with_loops;
 };
 std::optional<uint32_t> charged_trip_count(const Stmt& loop, const ChargeContext& context);
+
+// The parts of `for (var I[: T] = START; I CMP BOUND; UPDATE) BODY` when UPDATE steps I towards
+// BOUND (I++ / I += STEP with < or <=, I-- / I -= STEP with > or >=). Says nothing about values.
+struct CountedFor {
+  const VarDecl* var = nullptr;
+  const Expr* start = nullptr;
+  const Expr* bound = nullptr;
+  const Expr* step = nullptr;  // null for ++ / --
+  bool up = true;              // < or <=
+  bool inclusive = false;      // <= or >=
+};
+std::optional<CountedFor> counted_for(const Stmt& loop);
+
+// BODY enters every iteration to its end (or a `continue`), never changes or takes the address
+// of `var_name`, contains no loop and calls no function of `functions_with_loops`.
+bool is_plain_leaf_body(const Stmt& body, const std::string& var_name,
+                        const std::set<std::string>& functions_with_loops);
+
+// The value of constant `e` in `type` (u32 or i32), if it has that type or is abstract and fits.
+std::optional<int64_t> constant_in(ConstEvaluator& eval, const Expr& e, IntType type);
+
+// True if every name in `e` is a module-scope `const` that no name of `locals` shadows (not an
+// `override`, which the pipeline may set to another value than its default).
+bool only_module_consts(const Expr& e, const Module& module, const std::set<std::string>& locals);
+
+// The smallest and largest value of an i32 or u32.
+int64_t min_of(IntType type);
+int64_t max_of(IntType type);
 
 // Every name a function declares: its parameters and every let / var / const of its body.
 std::set<std::string> declared_names(const Function& function);

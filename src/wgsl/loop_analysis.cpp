@@ -6,6 +6,7 @@
 
 #include "ast_visit.h"
 #include "counted_loop.h"
+#include "range_loop.h"
 
 namespace kem::wgsl {
 
@@ -90,11 +91,15 @@ std::vector<LoopSite> find_loops(const Module& module) {
   for (const Function& f : module.functions) {
     if (!f.body) continue;
     const std::set<std::string> locals = declared_names(f);
-    const ChargeContext context{module, constants, locals, with_loops};
+    const ChargeContext context{module, constants, f, locals, with_loops};
     visit_stmt(
         *f.body,
         [&](const Stmt& s) {
-          if (is_loop(s)) loops.push_back({&s, needs_uniform(s), charged_trip_count(s, context)});
+          if (!is_loop(s)) return;
+          LoopSite site{&s, needs_uniform(s), charged_trip_count(s, context), std::nullopt};
+          // The run-time guard of a range loop is not workgroup-uniform: none around barriers.
+          if (!site.charged_trips && !site.needs_uniform_exit) site.range = range_loop(s, context);
+          loops.push_back(site);
         },
         [](const Expr&) {});
   }

@@ -1,7 +1,7 @@
 // Finds the loops of a module, whether each must be left by the whole workgroup together (the
 // loops that contain, directly or through calls, a builtin WGSL allows only in uniform control
-// flow), and which run a trip count fixed before they start (counted_loop.h). Used by loop
-// metering.
+// flow), which run a trip count fixed before they start (counted_loop.h) or once they start
+// (range_loop.h). Used by loop metering.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ast.h"
+#include "range_loop.h"
 
 namespace kem::wgsl {
 
@@ -19,6 +20,9 @@ struct LoopSite {
   // Set when the loop always runs exactly this many iterations (charged_trip_count): metering
   // charges them once before the loop and leaves its body alone.
   std::optional<uint32_t> charged_trips;
+  // Else set when the trip count is fixed once the loop starts (range_loop): metering charges it
+  // then, or skips the loop when it does not fit, and leaves its body alone.
+  std::optional<RangeLoop> range;
 };
 
 // Every loop of every function, in source order.

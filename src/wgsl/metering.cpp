@@ -1,6 +1,7 @@
 // meter_wgsl: inserts a budget check at the top of every loop body (or one charge before a loop
-// of fixed trip count) and appends the meter's declarations after the user's last line. Inserted text never contains a line break, so every
-// line of the user's kernel keeps its number; see include/kem/metering.h for the protocol.
+// of fixed trip count, or a guard around a loop whose count is fixed once it starts) and appends
+// the meter's declarations after the user's last line. Inserted text never contains a line
+// break, so every line of the user's kernel keeps its number; see include/kem/metering.h.
 #include "kem/metering.h"
 
 #include <algorithm>
@@ -70,7 +71,7 @@ std::string unused_prefix(const std::vector<wgsl::Token>& tokens) {
 
 // The declarations appended after the user's source. P is the prefix.
 std::string meter_declarations(const std::string& p, const MeteringOptions& options, bool with_uniform_exit,
-                               bool with_charge) {
+                               bool with_charge, bool with_range) {
   std::string s =
       "\n// Loop metering added by KEM (issue 7). The lines above are the kernel as written.\n"
       "struct " + p + "_State { budget: u32, exceeded: atomic<u32> }\n"
@@ -96,6 +97,39 @@ std::string meter_declarations(const std::string& p, const MeteringOptions& opti
          "    " + p + "_left = 0u;\n"
          "    atomicStore(&" + p + ".exceeded, 1u);\n"
          "  }\n"
+         "}\n";
+  }
+  if (with_range) {
+    s += "// Charges a loop whose counter steps from `first` by `step` while below `bound` (or equal, if\n"
+         "// inclusive), in u32 order keys; false, with the budget used up, when it must not run.\n"
+         "fn " + p + "_charge_range(first: u32, bound: u32, step: u32, inclusive: bool) -> bool {\n"
+         "  if first > bound || (first == bound && !inclusive) {\n"
+         "    return true;\n"
+         "  }\n"
+         "  let span = bound - first;\n"
+         "  var steps = span / step;\n"
+         "  if !inclusive {\n"
+         "    steps = (span - 1u) / step;\n"
+         "  }\n"
+         "  // steps + 1 iterations; a step past the last one that wraps around never ends the loop.\n"
+         "  if first + steps * step > 0xFFFFFFFFu - step || steps >= " + p + "_left {\n"
+         "    " + p + "_left = 0u;\n"
+         "    atomicStore(&" + p + ".exceeded, 1u);\n"
+         "    return false;\n"
+         "  }\n"
+         "  " + p + "_left -= steps + 1u;\n"
+         "  return true;\n"
+         "}\n"
+         "fn " + p + "_range_u32(start: u32, end: u32, step: u32, up: bool, inclusive: bool) -> bool {\n"
+         "  if up {\n"
+         "    return " + p + "_charge_range(start, end, step, inclusive);\n"
+         "  }\n"
+         "  return " + p + "_charge_range(~start, ~end, step, inclusive);\n"
+         "}\n"
+         "// The sign bit flipped orders i32 values as u32 values.\n"
+         "fn " + p + "_range_i32(start: i32, end: i32, step: u32, up: bool, inclusive: bool) -> bool {\n"
+         "  return " + p + "_range_u32(bitcast<u32>(start) ^ 0x80000000u, bitcast<u32>(end) ^ 0x80000000u, step, up,\n"
+         "                          inclusive);\n"
          "}\n";
   }
   if (with_uniform_exit) {
@@ -157,6 +191,20 @@ Result<MeteredKernel> meter(std::string_view source, const MeteringOptions& opti
       ++out.charged_loops;
       continue;
     }
+    if (site.range) {
+      // Charged when it starts, skipped when its count does not fit: `if GUARD { LOOP }`, the
+      // guard evaluating START and BOUND once more (they are side-effect free and invariant).
+      const wgsl::RangeLoop& r = *site.range;
+      const wgsl::Stmt& loop = *site.loop;
+      const uint32_t at = loop.attributes.empty() ? loop.pos.offset : loop.attributes.front().pos.offset;
+      const char* helper = r.type == wgsl::IntType::i32 ? "_range_i32(" : "_range_u32(";
+      edits.push_back({at, "if " + p + helper + wgsl::print_expr(*r.start) + ", " + wgsl::print_expr(*r.bound) +
+                               ", " + std::to_string(r.step) + "u, " + (r.up ? "true" : "false") + ", " +
+                               (r.inclusive ? "true" : "false") + ") { "});
+      edits.push_back({loop.end, " }"});
+      ++out.range_loops;
+      continue;
+    }
     // Just after the body's '{': the check runs at the start of every iteration.
     const uint32_t at = site.loop->body->pos.offset + 1;
     const char* tick = site.needs_uniform_exit ? "_tick_uniform" : "_tick";
@@ -165,7 +213,8 @@ Result<MeteredKernel> meter(std::string_view source, const MeteringOptions& opti
     if (site.needs_uniform_exit) ++out.uniform_loops;
   }
   edits.push_back({static_cast<uint32_t>(source.size()),
-                   meter_declarations(p, options, out.uniform_loops > 0, out.charged_loops > 0)});
+                   meter_declarations(p, options, out.uniform_loops > 0, out.charged_loops > 0,
+                                      out.range_loops > 0)});
   std::stable_sort(edits.begin(), edits.end(),
                    [](const Edit& a, const Edit& b) { return a.offset < b.offset; });
 

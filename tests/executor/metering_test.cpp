@@ -142,6 +142,102 @@ TEST(Metering, AChargedLoopCountsExactlyItsIterations) {
   EXPECT_EQ(short_by_one.error().code, ErrorCode::budget_exceeded);
 }
 
+// Loops whose trip count is read when they start (src/wgsl/range_loop.h) are charged then, or
+// skipped when it does not fit: the budget stays exact, from whichever loops the iterations come.
+// `expected` is the whole output, which is as large as the input.
+void expect_exact_budget(const std::string& source, const std::vector<uint8_t>& input, uint64_t iterations,
+                         const std::vector<uint8_t>& expected) {
+  auto within = run_with(source, input, iterations);
+  KEM_ASSERT_OK(within);
+  EXPECT_EQ(*within, expected);
+  auto plain = run_with(source, input, std::nullopt, /*unmetered=*/true);
+  KEM_ASSERT_OK(plain);
+  EXPECT_EQ(*plain, expected);
+  if (iterations == 0) return;
+  auto over = run_with(source, input, iterations - 1);
+  ASSERT_FALSE(over.ok()) << "budget " << iterations - 1;
+  EXPECT_EQ(over.error().code, ErrorCode::budget_exceeded);
+}
+
+std::vector<uint8_t> i32_bytes(std::initializer_list<int32_t> words) {
+  std::vector<uint8_t> out;
+  for (int32_t w : words)
+    for (int b = 0; b < 4; ++b) out.push_back(static_cast<uint8_t>(static_cast<uint32_t>(w) >> (8 * b)));
+  return out;
+}
+
+TEST(Metering, RangeLoopsKeepTheBudgetExact) {
+  // A metered loop of src[1] iterations, then a guarded one of src[0]: B = src[0] + src[1].
+  const std::string mixed = kHeader +
+                            "@compute @workgroup_size(1) fn main() {\n"
+                            "  var total = 0u;\n"
+                            "  var j = 0u;\n"
+                            "  while j < src[1] { j++; }\n"
+                            "  for (var i = 0u; i < src[0]; i++) { total += i; }\n"
+                            "  dst[0] = total + j;\n"
+                            "}\n";
+  expect_exact_budget(mixed, u32_bytes({3000, 17}), 3017, u32_bytes({3000 * 2999 / 2 + 17, 0}));
+  // An empty range charges nothing, even with a budget of 0.
+  expect_exact_budget(mixed, u32_bytes({0, 0}), 0, u32_bytes({0, 0}));
+
+  // i32 counters from negative starts, up by one and down by a constant step to a constant end.
+  const std::string signed_up = kHeader +
+                                "@compute @workgroup_size(1) fn main() {\n"
+                                "  var total = 0i;\n"
+                                "  for (var i = i32(src[0]); i < i32(src[1]); i++) { total += i; }\n"
+                                "  dst[0] = u32(total);\n"
+                                "}\n";
+  expect_exact_budget(signed_up, i32_bytes({-7, 5}), 12, i32_bytes({-18, 0}));  // -7 + ... + 4
+  expect_exact_budget(signed_up, i32_bytes({5, -7}), 0, i32_bytes({0, 0}));     // empty
+  // From INT_MIN to INT_MAX: 2^32 - 1 iterations, more than any budget allows.
+  auto huge = run_with(signed_up, i32_bytes({INT32_MIN, INT32_MAX}), uint64_t(0xFFFFFFFE));
+  ASSERT_FALSE(huge.ok());
+  EXPECT_EQ(huge.error().code, ErrorCode::budget_exceeded);
+
+  const std::string signed_down = kHeader +
+                                  "@compute @workgroup_size(1) fn main() {\n"
+                                  "  var total = 0i;\n"
+                                  "  for (var i = i32(src[0]); i >= -10; i -= 3) { total += i; }\n"
+                                  "  dst[0] = u32(total);\n"
+                                  "}\n";
+  expect_exact_budget(signed_down, i32_bytes({5}), 6, i32_bytes({5 + 2 - 1 - 4 - 7 - 10}));
+  expect_exact_budget(signed_down, i32_bytes({-11}), 0, i32_bytes({0}));
+}
+
+TEST(Metering, AHugeRunTimeBoundIsRefusedAtOnce) {
+  const std::string source = kHeader +
+                             "@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) id: vec3<u32>) {\n"
+                             "  var total = 0u;\n"
+                             "  for (var i = 0u; i < src[0]; i++) { total += i * id.x; }\n"
+                             "  dst[id.x] = total;\n"
+                             "}\n";
+  auto start = std::chrono::steady_clock::now();
+  auto out = run_with(source, u32_bytes({0xFFFFFFFFu, 0, 0, 0}));
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code, ErrorCode::budget_exceeded);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  auto next = run_with(source, u32_bytes({4, 0, 0, 0}));
+  KEM_ASSERT_OK(next);
+  EXPECT_EQ(*next, u32_bytes({0, 6, 12, 18}));
+}
+
+TEST(Metering, AnInclusiveBoundAtTheTopOfTheTypeIsNotWrappedAround) {
+  const std::string source = kHeader +
+                             "@compute @workgroup_size(1) fn main() {\n"
+                             "  var count = 0u;\n"
+                             "  for (var i = src[0]; i <= src[1]; i++) { count += 1u; }\n"
+                             "  dst[0] = count;\n"
+                             "}\n";
+  // Up to 0xFFFFFFFE: 15 iterations, exactly counted.
+  expect_exact_budget(source, u32_bytes({0xFFFFFFF0u, 0xFFFFFFFEu}), 15, u32_bytes({15, 0}));
+  // Up to 0xFFFFFFFF: i wraps around and the loop never ends, whatever the budget.
+  auto start = std::chrono::steady_clock::now();
+  auto out = run_with(source, u32_bytes({0xFFFFFFF0u, 0xFFFFFFFFu}), uint64_t(0xFFFFFFFF));
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code, ErrorCode::budget_exceeded);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+}
+
 TEST(Metering, ALoopThatOnlyLooksConstantIsStillStopped) {
   // i wraps from 0xFFFFFFFF to 0, so the condition never fails: metered per iteration.
   expect_budget_exceeded(kHeader +

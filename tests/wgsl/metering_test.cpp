@@ -140,6 +140,7 @@ TEST(Metering, OnlyLoopsOfProvablyFixedTripCountAreCharged) {
     std::string metered;   // that line after metering
   };
   const std::string tick = "if kem_meter_tick() { break; } ";
+  const std::string range = "if kem_meter_range_u32(";
   const std::vector<Case> cases = {
       // Charged: constant bounds and steps, up and down, <, <=, >, >=, module consts, i32 and u32.
       {"for (var i = 0u; i < N * 2u; i++) { s += i; }",
@@ -156,20 +157,22 @@ TEST(Metering, OnlyLoopsOfProvablyFixedTripCountAreCharged) {
       // Never entered: nothing to count, nothing inserted.
       {"for (var i = 5u; i < 5u; i++) { s += 1u; }", "for (var i = 5u; i < 5u; i++) { s += 1u; }"},
       // Metered per iteration.
+      // Not constant, but fixed once the loop starts: charged then (RangeLoopsAreChargedAsTheyStart).
       {"for (var i = 0u; i < O; i++) { s += 1u; }",  // an override may be changed by the pipeline
-       "for (var i = 0u; i < O; i++) { " + tick + "s += 1u; }"},
+       range + "0u, O, 1u, true, false) { for (var i = 0u; i < O; i++) { s += 1u; } }"},
       {"for (var i = 0u; i < L; i++) { s += 1u; }",  // L is a local: not a module-scope const
-       "for (var i = 0u; i < L; i++) { " + tick + "s += 1u; }"},
+       range + "0u, L, 1u, true, false) { for (var i = 0u; i < L; i++) { s += 1u; } }"},
       {"for (var i = 0u; i < s; i++) { s -= 1u; }",  // a run-time bound
        "for (var i = 0u; i < s; i++) { " + tick + "s -= 1u; }"},
-      {"for (var i = 0u; i <= 0xFFFFFFFFu; i++) { s += 1u; }",  // i wraps around: never ends
-       "for (var i = 0u; i <= 0xFFFFFFFFu; i++) { " + tick + "s += 1u; }"},
+      // i wraps around and never ends: the guard refuses it when it starts.
+      {"for (var i = 0u; i <= 0xFFFFFFFFu; i++) { s += 1u; }",
+       range + "0u, 0xFFFFFFFFu, 1u, true, true) { for (var i = 0u; i <= 0xFFFFFFFFu; i++) { s += 1u; } }"},
       {"for (var i = 3u; i >= 0u; i--) { s += 1u; }",  // likewise
-       "for (var i = 3u; i >= 0u; i--) { " + tick + "s += 1u; }"},
+       range + "3u, 0u, 1u, false, true) { for (var i = 3u; i >= 0u; i--) { s += 1u; } }"},
       {"for (var i = 0u; i < 0xFFFFFFFFu; i += 2u) { s += 1u; }",  // steps over the bound, wraps
        "for (var i = 0u; i < 0xFFFFFFFFu; i += 2u) { " + tick + "s += 1u; }"},
-      {"for (var i = 0u; i < 65537u; i++) { s += 1u; }",  // over kMaxChargedTrips
-       "for (var i = 0u; i < 65537u; i++) { " + tick + "s += 1u; }"},
+      {"for (var i = 0u; i < 65537u; i++) { s += 1u; }",  // over kMaxChargedTrips: guarded
+       range + "0u, 65537u, 1u, true, false) { for (var i = 0u; i < 65537u; i++) { s += 1u; } }"},
       {"for (var i = 0u; i < 10u; i++) { if s > 3u { break; } }",  // may leave early
        "for (var i = 0u; i < 10u; i++) { " + tick + "if s > 3u { break; } }"},
       {"for (var i = 0u; i < 10u; i++) { if s > 3u { return; } }",
@@ -202,7 +205,8 @@ TEST(Metering, OnlyLoopsOfProvablyFixedTripCountAreCharged) {
   for (size_t i = 0; i < cases.size(); ++i)
     EXPECT_EQ(line_of(m.source, 9 + i), "  " + cases[i].metered) << cases[i].loop;
   EXPECT_EQ(m.charged_loops, 5u);
-  EXPECT_EQ(m.metered_loops, cases.size() - 6 + 1);  // + the while loop of g()
+  EXPECT_EQ(m.range_loops, 5u);
+  EXPECT_EQ(m.metered_loops, cases.size() - 11 + 1);  // + the while loop of g()
   EXPECT_NE(m.source.find("fn kem_meter_charge(n: u32) {\n"
                           "  if n <= kem_meter_left {\n"
                           "    kem_meter_left -= n;\n"
@@ -228,7 +232,117 @@ TEST(Metering, ALocalShadowingAModuleConstIsNotAConstantBound) {
   EXPECT_EQ(line_of(m.source, 3),
             "fn helper() -> u32 { var t = 0u; kem_meter_charge(4u); for (var i = 0u; i < N; i++) { t += i; "
             "} return t; }");
-  EXPECT_EQ(line_of(m.source, 7), "  for (var i = 0u; i < N; i++) { if kem_meter_tick() { break; } t += i; }");
+  // There N is the local let, a run-time bound.
+  EXPECT_EQ(line_of(m.source, 7),
+            "  if kem_meter_range_u32(0u, N, 1u, true, false) { for (var i = 0u; i < N; i++) { t += i; } }");
+}
+
+// Loops whose trip count is fixed once they start, though not at compile time: wrapped in a
+// guard that charges the count when the loop starts (or skips it), body left alone. One case per
+// line of `main`, as above.
+TEST(Metering, RangeLoopsAreChargedAsTheyStart) {
+  struct Case {
+    std::string loop;
+    std::string metered;
+  };
+  const std::string tick = "if kem_meter_tick() { break; } ";
+  const std::vector<Case> cases = {
+      // Guarded: bounds read from read-only storage, uniforms, lets, parameters, overrides,
+      // pure builtins, arrayLength (even of a writable buffer: its length never changes).
+      {"for (var k = 0u; k < src[0]; k++) { s += k; }",
+       "if kem_meter_range_u32(0u, src[0], 1u, true, false) { for (var k = 0u; k < src[0]; k++) { s += k; } }"},
+      {"for (var k = u.lo; k <= u.hi; k += 1u) { s += k; continue; }",
+       "if kem_meter_range_u32(u.lo, u.hi, 1u, true, true) { for (var k = u.lo; k <= u.hi; k += 1u) { s += k; "
+       "continue; } }"},
+      {"for (var k: u32 = n; k < min(src[n + 1u], (n + 4u) * 2u); k++) { s += k; }",
+       "if kem_meter_range_u32(n, min(src[(n) + (1u)], ((n) + (4u)) * (2u)), 1u, true, false) { for (var k: u32 = "
+       "n; k < min(src[n + 1u], (n + 4u) * 2u); k++) { s += k; } }"},
+      {"for (var k = 0u; k < arrayLength(&dst); k++) { dst[k] = k; }",
+       "if kem_meter_range_u32(0u, arrayLength(&dst), 1u, true, false) { for (var k = 0u; k < arrayLength(&dst); "
+       "k++) { dst[k] = k; } }"},
+      {"for (var k: i32 = -5; k < i32(src[1]) - O; k++) { s += 1u; }",  // i32, negative start
+       "if kem_meter_range_i32(-5, (i32(src[1])) - (O), 1u, true, false) { for (var k: i32 = -5; k < i32(src[1]) "
+       "- O; k++) { s += 1u; } }"},
+      {"for (var k = i32(src[2]); k >= -3; k -= 2) { s += 1u; }",  // down, constant step, constant bound
+       "if kem_meter_range_i32(i32(src[2]), -3, 2u, false, true) { for (var k = i32(src[2]); k >= -3; k -= 2) { "
+       "s += 1u; } }"},
+      {"for (var k = id; k < 4096u; k += 64u) { s += k; }",  // a grid stride to a constant end
+       "if kem_meter_range_u32(id, 4096u, 64u, true, false) { for (var k = id; k < 4096u; k += 64u) { s += k; } "
+       "}"},
+      // Metered per iteration.
+      {"for (var k = 0u; k < dst[0]; k++) { s += k; }",  // read_write storage: the body may write it
+       "for (var k = 0u; k < dst[0]; k++) { " + tick + "s += k; }"},
+      {"for (var k = 0u; k < a[0]; k++) { s += k; }",  // a private var
+       "for (var k = 0u; k < a[0]; k++) { " + tick + "s += k; }"},
+      {"for (var k = 0u; k < w; k++) { s += k; }",  // a workgroup var
+       "for (var k = 0u; k < w; k++) { " + tick + "s += k; }"},
+      {"for (var k = 0u; k < s; k++) { s -= 1u; }",  // a function var
+       "for (var k = 0u; k < s; k++) { " + tick + "s -= 1u; }"},
+      {"for (var k = 0u; k < *p; k++) { s += k; }",  // through a pointer
+       "for (var k = 0u; k < *p; k++) { " + tick + "s += k; }"},
+      {"for (var k = 0u; k < q[0]; k++) { s += k; }",  // a let that holds a pointer
+       "for (var k = 0u; k < q[0]; k++) { " + tick + "s += k; }"},
+      {"for (var k = 0u; k < f(n); k++) { s += k; }",  // a user function
+       "for (var k = 0u; k < f(n); k++) { " + tick + "s += k; }"},
+      {"for (var k = 0u; k < src[0]; k++) { if k == 7u { break; } }",  // may leave early
+       "for (var k = 0u; k < src[0]; k++) { " + tick + "if k == 7u { break; } }"},
+      {"for (var k = 0u; k < src[0]; k++) { k += 1u; }",  // writes its counter
+       "for (var k = 0u; k < src[0]; k++) { " + tick + "k += 1u; }"},
+      {"for (var k = 0u; k < src[0]; k++) { bump(&k); }",
+       "for (var k = 0u; k < src[0]; k++) { " + tick + "bump(&k); }"},
+      {"for (var k = 0u; k < src[0]; k += 2u) { s += k; }",  // might step past 0xFFFFFFFF
+       "for (var k = 0u; k < src[0]; k += 2u) { " + tick + "s += k; }"},
+      {"for (var k = 0u; k < src[0]; k++) { for (var j = 0u; j < 2u; j++) { s += j; } }",  // not a leaf
+       "for (var k = 0u; k < src[0]; k++) { " + tick +
+           "kem_meter_charge(2u); for (var j = 0u; j < 2u; j++) { s += j; } }"},
+      {"for (var k = 0u; k < src[0]; k++) { workgroupBarrier(); }",  // the guard is not uniform
+       "for (var k = 0u; k < src[0]; k++) { if kem_meter_tick_uniform() { break; } workgroupBarrier(); }"},
+      {"for (var k = 0u; k < src[0]; k++) { sync(); }",  // reaches a barrier through a call
+       "for (var k = 0u; k < src[0]; k++) { if kem_meter_tick_uniform() { break; } sync(); }"},
+      {"for (var k = n; k < src[0]; k++) { s += k; }",  // k's type is not known to the analysis
+       "for (var k = n; k < src[0]; k++) { " + tick + "s += k; }"},
+      {"for (var k = n; k < 10u; k = k + 1u) { s += k; }",  // not a recognised update
+       "for (var k = n; k < 10u; k = k + 1u) { " + tick + "s += k; }"},
+  };
+  std::string src =
+      "struct U { lo: u32, hi: u32 }\n"
+      "override O = 4;\n"
+      "@group(0) @binding(0) var<storage, read> src: array<u32>;\n"
+      "@group(0) @binding(1) var<storage, read_write> dst: array<u32>;\n"
+      "@group(0) @binding(2) var<uniform> u: U;\n"
+      "var<private> a: array<u32, 4>;\n"
+      "var<workgroup> w: u32;\n"
+      "fn f(x: u32) -> u32 { return x * 2u; }\n"
+      "fn bump(p: ptr<function, u32>) { *p += 1u; }\n"
+      "fn sync() { workgroupBarrier(); }\n"
+      "@compute @workgroup_size(64) fn main(@builtin(local_invocation_index) id: u32) {\n"
+      "  var s = 0u; let n = src[3]; let p = &s; var arr = array<u32, 2>(1u, 2u); let q = &arr;\n";
+  const size_t first_line = 13;
+  for (const Case& c : cases) src += "  " + c.loop + "\n";
+  src += "  dst[0] = s;\n}\n";
+  MeteredKernel m = meter_ok(src);
+  for (size_t i = 0; i < cases.size(); ++i)
+    EXPECT_EQ(line_of(m.source, first_line + i), "  " + cases[i].metered) << cases[i].loop;
+  EXPECT_EQ(m.range_loops, 7u);
+  EXPECT_EQ(m.charged_loops, 1u);
+  EXPECT_EQ(m.metered_loops, cases.size() - 7);
+  EXPECT_TRUE(wgsl::parse_wgsl(m.source).ok());
+  EXPECT_TRUE(reflect_wgsl(m.source).ok());
+  EXPECT_NE(m.source.find("fn kem_meter_charge_range(first: u32, bound: u32, step: u32, inclusive: bool) -> bool {\n"),
+            std::string::npos);
+}
+
+// A module that redeclares a builtin the guard relies on gets no guards at all.
+TEST(Metering, ShadowedBuiltinsDisableRangeLoops) {
+  MeteredKernel m = meter_ok(
+      "@group(0) @binding(0) var<storage, read> src: array<u32>;\n"
+      "fn min(a: u32, b: u32) -> u32 { return a; }\n"
+      "@compute @workgroup_size(1) fn main() {\n"
+      "  var s = 0u;\n"
+      "  for (var k = 0u; k < src[0]; k++) { s += k; }\n"
+      "}\n");
+  EXPECT_EQ(m.range_loops, 0u);
+  EXPECT_EQ(m.metered_loops, 1u);
 }
 
 TEST(Metering, KernelsWithoutLoopsStillReferenceTheMeter) {
