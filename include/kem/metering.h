@@ -25,6 +25,13 @@
 // charge that does not fit raises the flag and empties the counter; the charged loop itself still
 // runs its at most 2^16 iterations (it has no check inside and nothing nested that could
 // multiply), every other loop is left at its next iteration.
+// A `for` of that shape whose bounds are not constants but cannot change while it runs
+// (src/wgsl/range_loop.h: lets, parameters, overrides, uniforms, read-only storage, pure
+// builtins; no barrier inside) is GUARDED instead: `if kem_meter_range_u32(START, BOUND, STEP,
+// UP, INCLUSIVE) { LOOP }` computes the exact trip count when the loop starts and charges it if
+// it fits; if not, it raises the flag, empties the counter and skips the loop, so any count up to
+// 2^32 - 1 costs one check and the budget stays exact. A loop that would wrap around forever
+// (`i <= 0xFFFFFFFFu`) is refused the same way.
 //
 // UNIFORMITY. A loop that contains (directly or through the functions it calls) a compute
 // builtin that WGSL requires in uniform control flow (workgroupBarrier, storageBarrier,
