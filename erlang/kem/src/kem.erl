@@ -112,10 +112,18 @@ gave_up(Ref, Job, Timeout) ->
 trusted(KernelRef) -> unmetered(KernelRef, owner(KernelRef)).
 
 %% @doc The allow-lists' decision, given the kernel's verified owner (<<>> when unknown).
-unmetered({id, Id}, Owner) ->
-    lists:member(text(Id), [text(T) || T <- kem_config:value(unmetered_ids)])
-        orelse (Owner =/= <<>> andalso
-                lists:member(Owner, [text(O) || O <- kem_config:value(unmetered_owners)]));
+unmetered({id, Id}, Owner) when is_binary(Owner) ->
+    %% Exported, so any term may arrive: what is not a kernel ID in text is never trusted.
+    try text(Id) of
+        IdText when is_binary(IdText) ->
+            lists:member(IdText, [text(T) || T <- kem_config:value(unmetered_ids)])
+                orelse (Owner =/= <<>> andalso
+                        lists:member(Owner, [text(O) || O <- kem_config:value(unmetered_owners)]));
+        _ ->
+            false
+    catch
+        error:_ -> false
+    end;
 unmetered(_, _) ->
     false.
 
