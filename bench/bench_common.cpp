@@ -171,6 +171,17 @@ Executor& warm_executor() {
   return **created;
 }
 
+void time_runs(benchmark::State& state, Executor& executor, const KernelRequest& request) {
+  for (auto _ : state) {
+    auto out = executor.run(request);
+    if (!out) {
+      state.SkipWithError(out.error().message.c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(out->data());
+  }
+}
+
 void register_sizes(const char* name, void (*fn)(benchmark::State&), bool slow_peer) {
   for (const Size& s : transfer_sizes(slow_peer)) {
     auto* b = benchmark::RegisterBenchmark(name, fn)->Arg(s.bytes)->UseRealTime()->Unit(benchmark::kMicrosecond);

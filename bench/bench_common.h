@@ -61,6 +61,10 @@ bool first_time(const std::string& peer, uint64_t bytes);
 // The long-lived executor of the "KEM warm" peer (options() above).
 Executor& warm_executor();
 
+// The timing loop of every `Executor::run` benchmark: one call per iteration, stopping with
+// the call's error if one fails.
+void time_runs(benchmark::State& state, Executor& executor, const KernelRequest& request);
+
 // Registers `fn` once per transfer size (Arg = bytes), with the sizes' iteration counts.
 void register_sizes(const char* name, void (*fn)(benchmark::State&), bool slow_peer);
 

@@ -35,14 +35,7 @@ void BM_ComputeWarm(benchmark::State& state) {
   auto warm = warm_executor().run(request);
   if (!warm) return state.SkipWithError(("warm-up: " + warm.error().message).c_str());
   if (!plausible(warm->data())) return state.SkipWithError("implausible output");
-  for (auto _ : state) {
-    auto out = warm_executor().run(request);
-    if (!out) {
-      state.SkipWithError(out.error().message.c_str());
-      break;
-    }
-    benchmark::DoNotOptimize(out->data());
-  }
+  time_runs(state, warm_executor(), request);
   count_flops(state);
 }
 

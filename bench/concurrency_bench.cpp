@@ -12,14 +12,7 @@ void BM_WarmConcurrent(benchmark::State& state) {
   request.input = input;
   // Outside the timed loop (which starts for all threads together): compiles the kernel once.
   if (!warm_executor().run(request)) return state.SkipWithError("warm-up call failed");
-  for (auto _ : state) {
-    auto out = warm_executor().run(request);
-    if (!out) {
-      state.SkipWithError(out.error().message.c_str());
-      break;
-    }
-    benchmark::DoNotOptimize(out->data());
-  }
+  time_runs(state, warm_executor(), request);
   state.counters["calls_per_second"] = benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
 }
 

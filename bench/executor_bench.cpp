@@ -8,14 +8,7 @@ namespace {
 // Times warm calls of `request` (after one warm-up call) in the benchmark loop.
 void time_calls(benchmark::State& state, const KernelRequest& request) {
   if (!warm_executor().run(request)) state.SkipWithError("warm-up call failed");
-  for (auto _ : state) {
-    auto out = warm_executor().run(request);
-    if (!out) {
-      state.SkipWithError(out.error().message.c_str());
-      break;
-    }
-    benchmark::DoNotOptimize(out->data());
-  }
+  time_runs(state, warm_executor(), request);
 }
 
 void BM_WarmCall(benchmark::State& state) {
@@ -29,14 +22,7 @@ void BM_WarmCall(benchmark::State& state) {
     if (!out) return state.SkipWithError(("warm-up: " + out.error().message).c_str());
     if (!doubled(out->data(), out->size())) return state.SkipWithError("wrong output");
   }
-  for (auto _ : state) {
-    auto out = warm_executor().run(request);
-    if (!out) {
-      state.SkipWithError(out.error().message.c_str());
-      break;
-    }
-    benchmark::DoNotOptimize(out->data());
-  }
+  time_runs(state, warm_executor(), request);
   count_round_trip_bytes(state, bytes);
 }
 

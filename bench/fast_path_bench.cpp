@@ -75,14 +75,7 @@ void BM_WarmCallNoSpin(benchmark::State& state) {
   auto first = blocking_executor().run(request);
   if (!first) return state.SkipWithError(("warm-up: " + first.error().message).c_str());
   if (!doubled(first->data(), first->size())) return state.SkipWithError("wrong output");
-  for (auto _ : state) {
-    auto out = blocking_executor().run(request);
-    if (!out) {
-      state.SkipWithError(out.error().message.c_str());
-      break;
-    }
-    benchmark::DoNotOptimize(out->data());
-  }
+  time_runs(state, blocking_executor(), request);
   count_round_trip_bytes(state, bytes);
 }
 
@@ -92,14 +85,7 @@ void BM_WarmConcurrentNoSpin(benchmark::State& state) {
   request.source = double_integer();
   request.input = input;
   if (!blocking_executor().run(request)) return state.SkipWithError("warm-up call failed");
-  for (auto _ : state) {
-    auto out = blocking_executor().run(request);
-    if (!out) {
-      state.SkipWithError(out.error().message.c_str());
-      break;
-    }
-    benchmark::DoNotOptimize(out->data());
-  }
+  time_runs(state, blocking_executor(), request);
   state.counters["calls_per_second"] = benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
 }
 
@@ -161,14 +147,7 @@ void BM_LoopHeavyGpu(benchmark::State& state) {
     std::memcpy(&got, first->data() + 4 * i, 4);
     if (got != x) return state.SkipWithError("wrong output");
   }
-  for (auto _ : state) {
-    auto out = warm_executor().run(request);
-    if (!out) {
-      state.SkipWithError(out.error().message.c_str());
-      break;
-    }
-    benchmark::DoNotOptimize(out->data());
-  }
+  time_runs(state, warm_executor(), request);
 }
 
 // The reused-destination variant of BM_WarmCallInto: the caller's memory is allocated and

@@ -46,7 +46,7 @@ struct Executor::Impl {
   std::mutex gpu_mutex;
 
   // A call with its deadline and a completion that keeps the counters.
-  Result<PendingCall> make_call(const KernelRequest& request, Completion done) {
+  Result<PendingCall> make_call(KernelRequest request, Completion done) {
     auto timeout = request.timeout.value_or(options.default_timeout);
     if (timeout.count() <= 0) return make_error(ErrorCode::invalid_argument, "timeout must be positive");
     // Counted before the caller's completion runs, so a caller that has its result sees it counted.
@@ -57,7 +57,7 @@ struct Executor::Impl {
       done(std::move(out));
     };
     ++depth;
-    return PendingCall{request, Clock::now() + timeout, std::move(counted)};
+    return PendingCall{std::move(request), Clock::now() + timeout, std::move(counted)};
   }
 
   // Runs the call on the calling thread when the device is free and nothing is queued; false
@@ -232,7 +232,7 @@ Result<std::vector<uint8_t>> Executor::run(const KernelRequest& request) {
     return output.data();
   };
   try {
-    auto call = impl_->make_call(into, [&](Result<OutputView> out) {
+    auto call = impl_->make_call(std::move(into), [&](Result<OutputView> out) {
       if (out) result.emplace(std::move(output));
       else result.emplace(out.take_error());
       finished.set_value();

@@ -115,8 +115,8 @@ size_t GpuSession::run_calls(std::span<PendingCall> calls, const QueueExpiry& ex
   return calls.size();
 }
 
-Status GpuSession::upload(std::span<PreparedCall> calls, const BatchLayout& layout, WGPUBuffer input,
-                          WGPUBuffer params, WGPUBuffer meter) {
+void GpuSession::upload(std::span<PreparedCall> calls, const BatchLayout& layout, WGPUBuffer input,
+                        WGPUBuffer params, WGPUBuffer meter) {
   // WriteBuffer takes whole 4-byte words, so each input's ragged tail goes padded with zeros:
   // every byte of a bound range belongs to its call. WriteBuffer copies the host bytes before it
   // returns, so one staging vector serves the inputs, then the params, then the meters.
@@ -159,7 +159,6 @@ Status GpuSession::upload(std::span<PreparedCall> calls, const BatchLayout& layo
     }
     device_->write_buffer(meter, 0, staging_.data(), layout.meter_bytes);
   }
-  return {};
 }
 
 Result<WGPUBindGroup> GpuSession::bind_group(const PreparedCall& c, WGPUBuffer input, WGPUBuffer output,
@@ -225,7 +224,7 @@ void GpuSession::run_batch(std::span<PreparedCall> calls) {
     const auto& w = c.shape.workgroups;
     dispatches.push_back({c.kernel->pipeline.get(), *group, w[0], w[1], w[2]});
   }
-  if (auto uploaded = upload(calls, layout, *input, params, meter); !uploaded) return fail_all(uploaded.error());
+  upload(calls, layout, *input, params, meter);
 
   // One submission: clear the outputs, run every call, copy outputs and meters out for mapping.
   gpu::Commands commands(*device_);
@@ -248,7 +247,7 @@ void GpuSession::run_batch(std::span<PreparedCall> calls) {
     device_->unmap(*readback);
     return fail_all(make_error(ErrorCode::gpu_error, "the output could not be mapped"));
   }
-  deliver(calls, bytes, layout);
+  deliver(calls, bytes);
   device_->unmap(*readback);
 }
 
@@ -290,7 +289,7 @@ bool GpuSession::wait_for(const gpu::PendingMap& map, std::span<PreparedCall> ca
   }
 }
 
-void GpuSession::deliver(std::span<PreparedCall> calls, const uint8_t* mapped, const BatchLayout&) {
+void GpuSession::deliver(std::span<PreparedCall> calls, const uint8_t* mapped) {
   for (PreparedCall& c : calls) {
     if (c.answered) continue;
     if (c.kernel->metered) {

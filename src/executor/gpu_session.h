@@ -55,14 +55,14 @@ class GpuSession {
   Result<uint8_t*> output_destination(const PreparedCall& call, uint8_t* fallback);
   // One submission and one readback for all of `calls`; completes every one of them.
   void run_batch(std::span<PreparedCall> calls);
-  Status upload(std::span<PreparedCall> calls, const BatchLayout& layout, WGPUBuffer input, WGPUBuffer params,
-                WGPUBuffer meter);
+  void upload(std::span<PreparedCall> calls, const BatchLayout& layout, WGPUBuffer input, WGPUBuffer params,
+              WGPUBuffer meter);
   Result<WGPUBindGroup> bind_group(const PreparedCall& call, WGPUBuffer input, WGPUBuffer output,
                                    WGPUBuffer params, WGPUBuffer meter);
   // Waits for the readback, answering each call whose deadline passes first with a timeout.
   // False when the batch is over (every call answered); the device is then abandoned if needed.
   bool wait_for(const gpu::PendingMap& map, std::span<PreparedCall> calls);
-  void deliver(std::span<PreparedCall> calls, const uint8_t* mapped, const BatchLayout& layout);
+  void deliver(std::span<PreparedCall> calls, const uint8_t* mapped);
 
   std::unique_ptr<gpu::Device> device_;
   const ExecutorOptions& options_;

@@ -8,6 +8,7 @@
 #include <future>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <thread>
 
 namespace kem::test {
@@ -79,6 +80,25 @@ struct Results {
   }
 };
 
+// The busy call's input: `rounds` LCG rounds in each of 1,024 invocations.
+std::vector<uint8_t> busy_input(uint32_t rounds) {
+  std::vector<uint8_t> input = u32_bytes({rounds});
+  input.resize(4096, 0);
+  return input;
+}
+
+// Compiles the kernels once, so that a batch under test is not split by compile time.
+void warm(Executor& executor, std::initializer_list<std::string_view> sources) {
+  const std::vector<uint8_t> one_word = u32_bytes({1});
+  for (std::string_view source : sources) {
+    KernelRequest r;
+    r.source = source;
+    r.input = one_word;
+    auto out = executor.run(r);
+    EXPECT_TRUE(out.ok()) << out.error().message;
+  }
+}
+
 // Submits a call that keeps the GPU thread busy, so that what is submitted next queues up and
 // goes to the GPU as one batch. Its own result is checked by the caller through `results`.
 void occupy_gpu(Executor& executor, const std::vector<uint8_t>& input, Completion done) {
@@ -92,18 +112,10 @@ TEST(Batching, CallsQueuedBehindABusyGpuShareASubmissionAndEachGetsItsOwnResult)
   auto executor = Executor::create();
   KEM_ASSERT_OK(executor);
   Executor& ex = **executor;
-  std::vector<uint8_t> busy_input = u32_bytes({1u << 16});
-  busy_input.resize(4096, 0);
+  const std::vector<uint8_t> busy = busy_input(1u << 16);
 
-  // Warm the kernels so that the batch below is not split by compile time.
   const std::string doubler = read_kernel("double-integer.wgsl");
-  for (const char* k : {kFill, kWritesNothing, kCopy}) {
-    KernelRequest r;
-    r.source = k;
-    std::vector<uint8_t> in(4, 1);
-    r.input = in;
-    KEM_ASSERT_OK(ex.run(r));
-  }
+  warm(ex, {doubler});
 
   constexpr size_t kCalls = 48;
   std::vector<std::vector<uint8_t>> inputs(kCalls);
@@ -114,7 +126,7 @@ TEST(Batching, CallsQueuedBehindABusyGpuShareASubmissionAndEachGetsItsOwnResult)
   }
   Results results(kCalls + 1);
   const uint64_t submissions_before = ex.stats().submissions;
-  occupy_gpu(ex, busy_input, results.slot(kCalls));
+  occupy_gpu(ex, busy, results.slot(kCalls));
   for (size_t i = 0; i < kCalls; ++i) {
     KernelRequest r;
     r.source = doubler;
@@ -137,22 +149,15 @@ TEST(Batching, NeighboursInABatchSeeNothingOfEachOther) {
   auto executor = Executor::create();
   KEM_ASSERT_OK(executor);
   Executor& ex = **executor;
-  std::vector<uint8_t> busy_input = u32_bytes({1u << 16});
-  busy_input.resize(4096, 0);
-  for (const char* k : {kFill, kWritesNothing, kCopy}) {
-    KernelRequest r;
-    r.source = k;
-    std::vector<uint8_t> in(4, 1);
-    r.input = in;
-    KEM_ASSERT_OK(ex.run(r));
-  }
+  const std::vector<uint8_t> busy = busy_input(1u << 16);
+  warm(ex, {kFill, kWritesNothing, kCopy});
   std::vector<uint8_t> secret(4096, 0x5A);
   std::vector<uint8_t> small{1, 2, 3, 4};
 
   // First batch: every slot is filled with 0xAB and every input slot with 0x5A bytes.
   constexpr size_t kCalls = 32;
   Results first(kCalls + 1);
-  occupy_gpu(ex, busy_input, first.slot(kCalls));
+  occupy_gpu(ex, busy, first.slot(kCalls));
   for (size_t i = 0; i < kCalls; ++i) {
     KernelRequest r;
     r.source = kFill;
@@ -168,7 +173,7 @@ TEST(Batching, NeighboursInABatchSeeNothingOfEachOther) {
   // Second batch, same slots: kernels that write nothing get zeros; kernels that read far past
   // their 4-byte input see only their own word (or zero), never a neighbour's 0x5A bytes.
   Results second(kCalls + 1);
-  occupy_gpu(ex, busy_input, second.slot(kCalls));
+  occupy_gpu(ex, busy, second.slot(kCalls));
   for (size_t i = 0; i < kCalls; ++i) {
     KernelRequest r;
     if (i % 2 == 0) {
@@ -198,14 +203,13 @@ TEST(Batching, ARunawayKernelInABatchFailsAloneAndItsNeighboursSucceed) {
   auto executor = Executor::create();
   KEM_ASSERT_OK(executor);
   Executor& ex = **executor;
-  std::vector<uint8_t> busy_input = u32_bytes({1u << 16});
-  busy_input.resize(4096, 0);
+  const std::vector<uint8_t> busy = busy_input(1u << 16);
   const std::string doubler = read_kernel("double-integer.wgsl");
   std::vector<uint8_t> zero(4, 0);
   constexpr size_t kCalls = 9;
   std::vector<std::vector<uint8_t>> inputs(kCalls);
   Results results(kCalls + 1);
-  occupy_gpu(ex, busy_input, results.slot(kCalls));
+  occupy_gpu(ex, busy, results.slot(kCalls));
   for (size_t i = 0; i < kCalls; ++i) {
     KernelRequest r;
     if (i == 4) {
@@ -235,21 +239,16 @@ TEST(Batching, ACallWhoseDeadlinePassesWhileTheGpuIsBusyIsAnsweredThenAndTheBusy
   auto executor = Executor::create();
   KEM_ASSERT_OK(executor);
   Executor& ex = **executor;
-  std::vector<uint8_t> busy_input = u32_bytes({1u << 14});
-  busy_input.resize(4096, 0);
-  // The long neighbour: 512x the busy call's work, seconds on lavapipe.
-  std::vector<uint8_t> long_input = u32_bytes({1u << 23});
-  long_input.resize(4096, 0);
+  const std::vector<uint8_t> busy = busy_input(1u << 14);
+  // The long neighbour: 1024x the busy call's work, the whole default budget (charged once):
+  // about 4 s on an idle lavapipe, far past the quick call's deadline.
+  const std::vector<uint8_t> long_input = busy_input(1u << 24);
   const std::string doubler = read_kernel("double-integer.wgsl");
   std::vector<uint8_t> small{1, 3, 5, 7};
-  std::vector<uint8_t> one_iteration = u32_bytes({1});
-  KernelRequest warm;
-  warm.source = kSlow;
-  warm.input = one_iteration;
-  KEM_ASSERT_OK(ex.run(warm));
+  warm(ex, {kSlow, doubler});
 
   Results results(2);
-  occupy_gpu(ex, busy_input, results.slot(0));
+  occupy_gpu(ex, busy, results.slot(0));
   KernelRequest long_call;
   long_call.source = kSlow;
   long_call.input = long_input;
@@ -261,7 +260,7 @@ TEST(Batching, ACallWhoseDeadlinePassesWhileTheGpuIsBusyIsAnsweredThenAndTheBusy
   // Outlives the busy call but not the long neighbour. Whether it joins the long call's batch or
   // waits in the queue behind it, it is answered at its deadline.
   const auto busy_started = std::chrono::steady_clock::now();
-  quick.timeout = std::chrono::milliseconds(1500);
+  quick.timeout = std::chrono::milliseconds(1000);
   std::promise<Result<std::vector<uint8_t>>> quick_result;
   ex.submit(quick, [&](Result<OutputView> out) {
     if (out) quick_result.set_value(std::vector<uint8_t>(out->begin(), out->end()));
@@ -271,7 +270,7 @@ TEST(Batching, ACallWhoseDeadlinePassesWhileTheGpuIsBusyIsAnsweredThenAndTheBusy
   const auto waited = std::chrono::steady_clock::now() - busy_started;
   ASSERT_FALSE(answered.ok());
   EXPECT_EQ(answered.error().code, ErrorCode::timeout) << answered.error().message;
-  EXPECT_LT(waited, std::chrono::milliseconds(2500));  // at its deadline, not when the batch ends
+  EXPECT_LT(waited, std::chrono::milliseconds(2000));  // at its deadline, not when the batch ends
   {
     std::lock_guard lock(results.mutex);
     EXPECT_FALSE(results.slots[1].has_value()) << "the long neighbour should still be running";
@@ -280,7 +279,7 @@ TEST(Batching, ACallWhoseDeadlinePassesWhileTheGpuIsBusyIsAnsweredThenAndTheBusy
   ASSERT_TRUE(results.slots[1]->ok()) << results.slots[1]->error().message;
   const auto words = to_words(results.slots[1]->value());
   for (uint32_t i : {0u, 1u, 63u})
-    EXPECT_EQ(words[i], slow_reference(i, 1u << 23)) << "word " << i;
+    EXPECT_EQ(words[i], slow_reference(i, 1u << 24)) << "word " << i;
   // The device survived: the next call runs.
   auto next = ex.run(quick);
   KEM_ASSERT_OK(next);
