@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/dash_ids.h"
 #include "cli/store_options.h"
 
 int main(int argc, char** argv) {
@@ -13,7 +14,10 @@ int main(int argc, char** argv) {
   kem::cli::add_info_command(app, exit_status);
   kem::cli::add_fetch_command(app, exit_status);
   try {
-    app.parse(argc, argv);
+    std::vector<std::string> arguments = kem::cli::protect_dash_ids(app, argc, argv);
+    std::vector<const char*> pointers;
+    for (const std::string& argument : arguments) pointers.push_back(argument.c_str());
+    app.parse(static_cast<int>(pointers.size()), pointers.data());
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? kem::cli::kExitOk : kem::cli::kExitUsage;
