@@ -74,5 +74,6 @@ void register_kem_warm();
 void register_raw_dawn();
 void register_concurrency();
 void register_compute();
+void register_transfer_sweep();  // run only when named (bench/run-on-gpu.sh group staged-sweep)
 
 }  // namespace kem::bench

@@ -52,7 +52,7 @@ Status RawDawn::prepare(uint64_t bytes) {
   auto input = device_->create_buffer(bytes, WGPUBufferUsage_Storage | WGPUBufferUsage_CopyDst);
   if (!input) return input.take_error();
   input_ = std::move(input).value();
-  auto output = device_->create_buffer(bytes, WGPUBufferUsage_Storage | WGPUBufferUsage_CopySrc);
+  auto output = device_->create_buffer(bytes, WGPUBufferUsage_Storage | WGPUBufferUsage_CopySrc | WGPUBufferUsage_CopyDst);
   if (!output) return output.take_error();
   output_ = std::move(output).value();
   auto readback = device_->create_buffer(bytes, WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst);
@@ -73,13 +73,15 @@ Status RawDawn::prepare(uint64_t bytes) {
   return {};
 }
 
-Status RawDawn::round_trip(std::span<const uint8_t> input, uint8_t* output) {
+Status RawDawn::round_trip(std::span<const uint8_t> input, uint8_t* output, Variant variant) {
   device_->write_buffer(input_.get(), 0, input.data(), input.size());
   gpu::Commands commands(*device_);
+  if (variant.clear_output) commands.clear(output_.get(), 0, bytes_);
   commands.dispatch(pipeline_.get(), group_.get(), groups_[0], groups_[1], 1);
   commands.copy(output_.get(), 0, readback_.get(), 0, bytes_);
   commands.submit();
-  if (auto s = finished(device_->map_read(readback_.get(), 0, bytes_, gpu::Clock::now() + kTimeout), "mapping"); !s)
+  const gpu::PendingMap map = device_->start_map_read(readback_.get(), 0, bytes_);
+  if (auto s = finished(device_->wait_map(map, gpu::Clock::now() + kTimeout, variant.spin), "mapping"); !s)
     return s;
   const uint8_t* mapped = device_->mapped(readback_.get(), 0, bytes_);
   if (!mapped) {
@@ -88,6 +90,8 @@ Status RawDawn::round_trip(std::span<const uint8_t> input, uint8_t* output) {
   }
   std::memcpy(output, mapped, bytes_);
   device_->unmap(readback_.get());
+  if (std::string failure = device_->take_failure(); !failure.empty())
+    return make_error(ErrorCode::gpu_error, failure);
   return {};
 }
 

@@ -28,7 +28,15 @@ class RawDawn {
 
   // One call: write the input, dispatch, copy to the map-read buffer (one submission), then
   // map, copy the output into `output` (`bytes` of prepare()), unmap.
-  Status round_trip(std::span<const uint8_t> input, uint8_t* output);
+  // `spin`: poll the map this long before a blocking wait (as KEM does on GPUs);
+  // `clear_output`: clear the output buffer first in the same submission (as KEM does for
+  // isolation), to see what each costs against the floor.
+  struct Variant {
+    std::chrono::nanoseconds spin{0};
+    bool clear_output = false;
+  };
+  Status round_trip(std::span<const uint8_t> input, uint8_t* output, Variant variant);
+  Status round_trip(std::span<const uint8_t> input, uint8_t* output) { return round_trip(input, output, Variant()); }
 
   // Device-resident: one dispatch on what the buffers hold, then wait for the queue.
   Status dispatch_only();

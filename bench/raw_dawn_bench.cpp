@@ -69,9 +69,32 @@ void BM_RawDawnKernelOnly(benchmark::State& state) {
   count_round_trip_bytes(state, bytes);  // here: bytes read + written in device memory
 }
 
+// The tiny call's floor: 4 bytes, polling or blocking, with or without KEM's output clear.
+void BM_RawDawnTiny(benchmark::State& state) {
+  const uint64_t bytes = 4;
+  std::vector<uint8_t> output;
+  RawDawn* raw = prepared(state, bytes, output);
+  if (!raw) return;
+  RawDawn::Variant variant;
+  variant.spin = state.range(0) ? std::chrono::microseconds(100) : std::chrono::microseconds(0);
+  variant.clear_output = state.range(1) != 0;
+  const auto& input = input_of(bytes);
+  for (auto _ : state) {
+    if (auto s = raw->round_trip(input, output.data(), variant); !s) {
+      state.SkipWithError(s.error().message.c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(output.data());
+  }
+  if (!doubled(output.data(), bytes)) state.SkipWithError("wrong output");
+}
+
 }  // namespace
 
 void register_raw_dawn() {
+  benchmark::RegisterBenchmark("BM_RawDawnTiny", BM_RawDawnTiny)
+      ->ArgNames({"poll", "clear"})->Args({0, 0})->Args({1, 0})->Args({1, 1})
+      ->UseRealTime()->Unit(benchmark::kMicrosecond);
   register_sizes("BM_RawDawn", BM_RawDawn, false);
   // Device-resident dispatches are fast at every size: Google Benchmark picks the counts.
   for (const Size& s : transfer_sizes(false))

@@ -57,7 +57,7 @@ bench_group() {  # name, cap in seconds, filter
   ((status != 0)) && echo "kem_bench $name: exit status $status" | tee -a "$out/bench-$name.txt"
   grep -E '_median|ERROR' "$out/bench-$name.txt" | awk '!seen[$0]++'
 }
-known='BM_(ColdExecutorAndCall|LoopHeavy|PocDesign|WarmCall|RawDawn|RawDawnKernelOnly|WarmConcurrent|ComputeWarm|ComputeRawDawn)'
+known='BM_(ColdExecutorAndCall|LoopHeavy|PocDesign|WarmCall|RawDawn|RawDawnKernelOnly|WarmConcurrent|ComputeWarm|ComputeRawDawn|StagedSweep)'
 bench_group transfer 200 '^BM_(WarmCall|RawDawn|RawDawnKernelOnly)/'
 bench_group poc 120 '^BM_PocDesign/'
 bench_group concurrency-compute 90 '^BM_(WarmConcurrent|ComputeWarm|ComputeRawDawn)(/|$)'
@@ -65,6 +65,9 @@ bench_group cold-metering 60 '^BM_(ColdExecutorAndCall|LoopHeavy)(/|$)'
 # Anything else in kem_bench (benchmarks added by other files), by family name.
 others=$("$dev"/kem_bench --benchmark_list_tests 2>/dev/null | cut -d/ -f1 | sort -u | grep -vxE "$known" | paste -sd'|')
 [[ -n $others ]] && bench_group others 120 "^($others)(/|$)"
+# The staging settings sweep (bench/transfer_sweep_bench.cpp, ~2 min): only when named, as in
+# KEM_BENCH_GROUPS=staged-sweep; its iterations and repetitions are fixed in the file.
+[[ " ${KEM_BENCH_GROUPS:-} " == *" staged-sweep "* ]] && bench_group staged-sweep 240 '^BM_StagedSweep/'
 
 if [[ ${KEM_RUN_TORCH:-1} != 0 ]]; then
   echo "== PyTorch peer (up to $(cap 150) s)"

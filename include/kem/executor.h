@@ -52,6 +52,11 @@ struct ExecutorOptions {
   // the GPU's transfers, instead of WebGPU's queue writes and one big readback.
   uint64_t staged_transfer_bytes = 16u << 20;
   uint64_t staging_chunk_bytes = 32u << 20;
+  // Chunks in flight each way (each one a staging buffer of `staging_chunk_bytes`).
+  size_t staging_slots = 3;
+  // Threads that copy a chunk besides the calling one. Unset: half the hardware threads less
+  // one, at most 8 (one thread moves about 10 GB/s into or out of mapped memory).
+  std::optional<size_t> staging_copy_threads;
 };
 
 // The output of a finished call, valid only during the completion callback (it may point into

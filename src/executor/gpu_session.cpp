@@ -358,7 +358,10 @@ void GpuSession::run_staged(PreparedCall& c) {
   auto group = bind_group(c, *input, *output, params, meter);
   if (!group) return failed(group.take_error());
 
-  if (!staged_) staged_ = std::make_unique<StagedTransfer>(std::max<uint64_t>(4, options_.staging_chunk_bytes / 4 * 4), 3);
+  if (!staged_)
+    staged_ = std::make_unique<StagedTransfer>(std::max<uint64_t>(4, options_.staging_chunk_bytes / 4 * 4),
+                                               std::max<size_t>(1, options_.staging_slots),
+                                               options_.staging_copy_threads.value_or(ParallelCopy::default_threads()));
   auto uploaded = staged_->upload(*device_, request.input, s.input_binding_bytes, *input, deadline);
   if (!uploaded) return failed(uploaded.take_error());
   if (!*uploaded) return timed_out();

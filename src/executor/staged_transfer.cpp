@@ -5,8 +5,8 @@
 
 namespace kem::executor {
 
-StagedTransfer::StagedTransfer(uint64_t chunk_bytes, size_t slots)
-    : chunk_(chunk_bytes), up_(slots), down_(slots), copier_(ParallelCopy::default_threads()) {}
+StagedTransfer::StagedTransfer(uint64_t chunk_bytes, size_t slots, size_t copy_threads)
+    : chunk_(chunk_bytes), up_(slots), down_(slots), copier_(copy_threads) {}
 
 Result<bool> StagedTransfer::ready(gpu::Device& device, Slot& slot, gpu::Clock::time_point deadline) {
   if (!slot.map) return true;

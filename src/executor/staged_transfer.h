@@ -16,8 +16,9 @@ namespace kem::executor {
 
 class StagedTransfer {
  public:
-  // Chunks of `chunk_bytes` (a multiple of 4), `slots` of them in flight each way.
-  StagedTransfer(uint64_t chunk_bytes, size_t slots);
+  // Chunks of `chunk_bytes` (a multiple of 4), `slots` of them in flight each way, copied by
+  // `copy_threads` helpers besides the calling thread.
+  StagedTransfer(uint64_t chunk_bytes, size_t slots, size_t copy_threads);
 
   // Writes `input` into `destination` [0, binding_bytes), zero-padding past input.size().
   // Returns false when the deadline passed (the device must then be abandoned).

@@ -33,8 +33,19 @@
 %% @doc One setting of the kem application, or its default.
 -spec value(atom()) -> term().
 value(Key) ->
-    _ = application:load(kem),
+    ensure_loaded(),
     application:get_env(kem, Key, maps:get(Key, ?DEFAULTS, undefined)).
+
+%% Loading reads kem.app from disk (about 19 us), and value/1 runs several times per call, so
+%% it is tried once per node. An application loaded (or unloaded) later still reads its
+%% environment: get_env looks at whatever is loaded now.
+ensure_loaded() ->
+    case persistent_term:get({?MODULE, load_tried}, false) of
+        true -> ok;
+        false ->
+            _ = application:load(kem),
+            persistent_term:put({?MODULE, load_tried}, true)
+    end.
 
 %% @doc The map kem_nif:nif_start/1 takes.
 executor_options() ->
