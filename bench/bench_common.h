@@ -75,5 +75,6 @@ void register_raw_dawn();
 void register_concurrency();
 void register_compute();
 void register_transfer_sweep();  // run only when named (bench/run-on-gpu.sh group staged-sweep)
+void release_transfer_sweep();   // before exit
 
 }  // namespace kem::bench

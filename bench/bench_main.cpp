@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   kem::bench::register_compute();
   kem::bench::register_transfer_sweep();
   benchmark::RunSpecifiedBenchmarks();
+  kem::bench::release_transfer_sweep();
   benchmark::Shutdown();
   return 0;
 }

@@ -54,8 +54,8 @@ struct ExecutorOptions {
   uint64_t staging_chunk_bytes = 32u << 20;
   // Chunks in flight each way (each one a staging buffer of `staging_chunk_bytes`).
   size_t staging_slots = 3;
-  // Threads that copy a chunk besides the calling one. Unset: half the hardware threads less
-  // one, at most 8 (one thread moves about 10 GB/s into or out of mapped memory).
+  // Threads that copy a chunk besides the calling one. Unset: the hardware threads less one,
+  // at most 15 (one thread moves about 10 GB/s into or out of mapped memory).
   std::optional<size_t> staging_copy_threads;
 };
 

@@ -38,6 +38,7 @@ struct KernelRequest {
   // chunks, on several threads), and the completion's view then points there. Without it the
   // completion's view points into mapped GPU memory, or into KEM's own staging for outputs of
   // ExecutorOptions::staged_transfer_bytes and more (one more copy for the caller to make).
+  // Executor::run puts the output in the vector it returns and replaces this; submit uses it.
   std::function<uint8_t*(uint64_t bytes)> output_into;
 };
 

@@ -12,6 +12,7 @@
 
 #include "executor/adapter_info.h"
 #include "executor/gpu_session.h"
+#include "executor/huge_pages.h"
 #include "executor/pending_call.h"
 #include "webgpu/instance.h"
 
@@ -228,6 +229,8 @@ Result<std::vector<uint8_t>> Executor::run(const KernelRequest& request) {
   std::vector<uint8_t> output;
   KernelRequest into = request;
   into.output_into = [&output](uint64_t bytes) {
+    output.reserve(bytes);
+    executor::advise_huge_pages(output.data(), bytes);  // before resize() faults the pages in
     output.resize(bytes);
     return output.data();
   };

@@ -22,7 +22,7 @@ class ParallelCopy {
   // Copies `size` bytes; returns when all of them are copied. One copy at a time (GPU thread).
   void copy(uint8_t* dst, const uint8_t* src, size_t size);
 
-  // Helpers worth having on this machine: half the hardware threads, at most 8.
+  // Helpers worth having on this machine: the hardware threads less the caller, at most 15.
   static size_t default_threads();
 
  private:

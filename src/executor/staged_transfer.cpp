@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "executor/huge_pages.h"
+
 namespace kem::executor {
 
 StagedTransfer::StagedTransfer(uint64_t chunk_bytes, size_t slots, size_t copy_threads)
@@ -51,6 +53,7 @@ Result<bool> StagedTransfer::upload(gpu::Device& device, std::span<const uint8_t
 Result<bool> StagedTransfer::download(gpu::Device& device, WGPUBuffer source, std::span<uint8_t> out,
                                       gpu::Clock::time_point deadline) {
   const uint64_t bytes = (out.size() + 3) / 4 * 4;  // copies move whole words
+  advise_huge_pages(out.data(), out.size());  // fresh destinations fault 2 MiB at a time
   const uint64_t chunks = (bytes + chunk_ - 1) / chunk_;
   auto chunk_size = [&](uint64_t k) { return std::min(chunk_, bytes - k * chunk_); };
   auto issue = [&](uint64_t k) -> Status {

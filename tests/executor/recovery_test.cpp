@@ -33,6 +33,35 @@ TEST(Recovery, NextCallAfterADeviceLossGetsANewDevice) {
   EXPECT_EQ((*executor)->stats().device_losses, 1u);
 }
 
+// An operator's node lives for months: executors come and go (pools, restarts of the NIF) and
+// devices are replaced after losses. On the H200 a process once found only Dawn's Null
+// backend after a dozen or so instances; this holds the line for both kinds of churn.
+TEST(Recovery, ExecutorsAndDevicesReplacedManyTimesInOneProcessKeepServing) {
+  const std::string source = read_kernel("double-integer.wgsl");
+  std::vector<uint8_t> input{1, 3, 5, 7};
+  const std::vector<uint8_t> expected{2, 6, 10, 14};
+  KernelRequest r;
+  r.source = source;
+  r.input = input;
+  constexpr int kRounds = 24;
+  for (int i = 0; i < kRounds; ++i) {
+    auto executor = Executor::create();
+    KEM_ASSERT_OK(executor) << "executor " << i;
+    auto out = (*executor)->run(r);
+    KEM_ASSERT_OK(out) << "executor " << i;
+    EXPECT_EQ(*out, expected);
+  }
+  auto executor = Executor::create();
+  KEM_ASSERT_OK(executor);
+  for (int i = 0; i < kRounds; ++i) {
+    (*executor)->simulate_device_loss();
+    auto out = (*executor)->run(r);
+    KEM_ASSERT_OK(out) << "device " << i;
+    EXPECT_EQ(*out, expected);
+  }
+  EXPECT_EQ((*executor)->stats().device_losses, uint64_t(kRounds));
+}
+
 TEST(Recovery, ACallPastItsDeadlineTimesOutAndTheExecutorKeepsServing) {
   auto executor = Executor::create();
   KEM_ASSERT_OK(executor);
