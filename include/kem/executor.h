@@ -39,10 +39,11 @@ struct ExecutorOptions {
   // output (larger calls run alone). Every call still binds only its own byte ranges.
   size_t max_batch_calls = 64;
   uint64_t batch_call_bytes = 64u << 10;
-  // How long the thread waiting for a submission polls before it sleeps. Polling holds a CPU
-  // core while it lasts but saves the wake-up of a blocking wait: on the H200 a 4-byte call
-  // took 72 µs with a blocking wait and 36 µs polling (docs/PERFORMANCE.md). Unset: 100 µs on
-  // GPUs, 0 on CPU adapters (lavapipe needs every core for the kernel itself).
+  // How long the thread waiting for a submission polls before it sleeps, and how long the GPU
+  // thread, out of work, looks for the next call before it sleeps. Polling holds a CPU core
+  // while it lasts but saves a thread wake-up: on the H200 a 4-byte call took 72 µs with a
+  // blocking wait and 36 µs polling (docs/PERFORMANCE.md). Unset: 100 µs on GPUs, 0 on CPU
+  // adapters (lavapipe needs every core for the kernel itself).
   std::optional<std::chrono::microseconds> spin_wait;
   // run() on an idle executor (no call queued or running) drives the device from the calling
   // thread instead of handing the call to the GPU thread and waiting to be woken.

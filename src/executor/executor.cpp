@@ -39,6 +39,12 @@ struct Executor::Impl {
   std::deque<Job> jobs;
   bool stopping = false;
   std::thread gpu_thread;
+  // How long the GPU thread, out of work, keeps looking for the next job before it sleeps on
+  // `wake`: a caller submitting right after its previous answer (a NIF, a client in a loop)
+  // then finds it awake, saving a thread wake-up per call. Same policy as the map wait
+  // (ExecutorOptions::spin_wait).
+  std::chrono::nanoseconds idle_spin{0};
+  std::atomic<uint64_t> posts{0};  // jobs ever posted: what the polling GPU thread watches
 
   executor::Counters counters;
   std::atomic<size_t> depth{0};         // calls queued or running
@@ -85,7 +91,22 @@ struct Executor::Impl {
       std::lock_guard lock(mutex);
       jobs.push_back(std::move(job));
     }
+    posts.fetch_add(1, std::memory_order_release);
     wake.notify_one();
+  }
+
+  // With `lock` held and the queue empty: polls for a post for up to idle_spin, lock released.
+  void poll_for_work(std::unique_lock<std::mutex>& lock) {
+    if (idle_spin.count() <= 0 || stopping || !jobs.empty()) return;
+    const uint64_t seen = posts.load(std::memory_order_acquire);
+    lock.unlock();
+    const auto until = Clock::now() + idle_spin;
+    while (posts.load(std::memory_order_acquire) == seen && Clock::now() < until) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+    lock.lock();
   }
   void post(std::function<void()> task) { post(Job{std::nullopt, std::move(task)}); }
 
@@ -96,6 +117,7 @@ struct Executor::Impl {
       calls.clear();
       {
         std::unique_lock lock(mutex);
+        poll_for_work(lock);
         wake.wait(lock, [&] { return stopping || !jobs.empty(); });
         if (jobs.empty()) return;  // stopping, and everything queued has run
         // All the calls queued at the front go together; a task runs alone, in queue order.
@@ -201,6 +223,9 @@ Result<std::unique_ptr<Executor>> Executor::create(ExecutorOptions options) {
     if (!adapter) return adapter.take_error();
     impl->adapter = std::move(adapter).value();
     impl->info_json = executor::adapter_info_json(impl->adapter);
+    impl->idle_spin = impl->options.spin_wait.value_or(impl->adapter.description.adapter_type == "cpu"
+                                                            ? std::chrono::microseconds(0)
+                                                            : std::chrono::microseconds(100));
     auto session = GpuSession::create(*impl->instance, impl->adapter, impl->options, impl->counters);
     if (!session) return session.take_error();
     impl->session = std::move(session).value();

@@ -1,5 +1,6 @@
 // Many threads calling at once, with different kernels: every result exact.
 #include <atomic>
+#include <future>
 #include <thread>
 
 #include "test_support.h"
@@ -59,6 +60,43 @@ TEST(Concurrency, SixteenThreadsTimesTwoHundredCallsOfDifferentKernels) {
   for (auto& th : threads) th.join();
   EXPECT_EQ(failed.load(), 0);
   EXPECT_EQ(wrong.load(), 0);
+}
+
+// With polling on (the GPU default), the GPU thread looks for work without the queue's lock
+// before it sleeps: no call may slip past it, whether posted while it polls, just after it
+// gave up, or from many threads at once.
+TEST(Concurrency, AGpuThreadPollingForWorkMissesNoCall) {
+  ExecutorOptions options;
+  options.spin_wait = std::chrono::microseconds(300);
+  options.direct_calls = false;  // every call through the queue
+  auto executor = Executor::create(options);
+  KEM_ASSERT_OK(executor);
+  const std::string source = read_kernel("double-integer.wgsl");
+  std::atomic<int> wrong{0};
+  auto caller = [&](int t, int calls, std::chrono::microseconds pause) {
+    for (int c = 0; c < calls; ++c) {
+      auto input = random_bytes(4 * (1 + (t * 131 + c) % 64), uint32_t(t * 7919 + c));
+      KernelRequest r;
+      r.source = source;
+      r.input = input;
+      std::promise<Result<std::vector<uint8_t>>> done;
+      (*executor)->submit(r, [&done](Result<OutputView> out) {
+        if (out) done.set_value(std::vector<uint8_t>(out->begin(), out->end()));
+        else done.set_value(out.error());
+      });
+      auto out = done.get_future().get();
+      if (!out || *out != doubled(input, input.size())) ++wrong;
+      std::this_thread::sleep_for(pause);  // lands before, during and after the GPU thread's poll
+    }
+  };
+  caller(0, 60, std::chrono::microseconds(0));
+  caller(1, 30, std::chrono::microseconds(250));
+  caller(2, 20, std::chrono::microseconds(1000));
+  std::vector<std::thread> threads;
+  for (int t = 3; t < 11; ++t) threads.emplace_back(caller, t, 25, std::chrono::microseconds(t * 40));
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ((*executor)->stats().calls, uint64_t(60 + 30 + 20 + 8 * 25));
 }
 
 TEST(Concurrency, SubmitDeliversEveryCompletionExactlyOnce) {
