@@ -31,8 +31,8 @@ cmake --build "$build" --target kem_nif kem_nif_cost --parallel "${KEM_BUILD_PAR
 app=$build/nif-cost/kem
 rm -rf "$build/nif-cost" && mkdir -p "$app/ebin" "$app/priv"
 erlc -o "$app/ebin" erlang/kem/src/*.erl bench/nif-cost/nif_cost.erl
-# kem_config:value/1 calls application:load(kem) on every read: without a kem.app in the code
-# path each read searches the path (milliseconds). With it, as on a node, the app loads once.
+# kem_config loads the application once per node (the first read): with a kem.app in the code
+# path it reads its environment from there, as on a node.
 cp erlang/kem/src/kem.app.src "$app/ebin/kem.app"
 cp "$build/erlang/kem/c_src/kem_nif.so" "$app/priv/"
 
