@@ -6,6 +6,8 @@
 #   bench-<group>.json / .txt                 kem_bench (Google Benchmark), one process per group
 #   torch.json torch.log                      bench/torch_peer.py (PyTorch peer)
 #   report.md                                 bench/report.py over all of the above
+#   run.tgz                                   all of the above in one archive (the device tool
+#                                             returns at most 8 files)
 # The whole run stays under KEM_RUN_BUDGET_S seconds (default 450): every step has its own
 # cap and gets no more than what is left, keeping 20 s for the report.
 # Environment: KEM_BENCH_REPETITIONS (5), KEM_BENCH_MIN_TIME (0.5 s), KEM_BENCH_FMA_ITERATIONS
@@ -87,4 +89,6 @@ for f in "$out"/bench-*.json "$out/torch.json" "$out/adapter.json"; do
   [[ -s $f ]] && python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$f" 2>/dev/null && inputs+=("$f")
 done
 python3 bench/report.py "${inputs[@]}" >"$out/report.md" && cat "$out/report.md"
+# The device tool brings back only a few files from $OUT: everything also goes as one archive.
+tar czf "$out/run.tgz" --exclude=run.tgz -C "$out" .
 echo "== done in $((SECONDS - start)) s"
