@@ -90,5 +90,5 @@ for f in "$out"/bench-*.json "$out/torch.json" "$out/adapter.json"; do
 done
 python3 bench/report.py "${inputs[@]}" >"$out/report.md" && cat "$out/report.md"
 # The device tool brings back only a few files from $OUT: everything also goes as one archive.
-tar czf "$out/run.tgz" --exclude=run.tgz -C "$out" .
+tar czf "${TMPDIR:-/tmp}/kem-run.tgz" --exclude=run.tgz -C "$out" . && mv "${TMPDIR:-/tmp}/kem-run.tgz" "$out/run.tgz"
 echo "== done in $((SECONDS - start)) s"
