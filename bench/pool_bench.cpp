@@ -44,11 +44,14 @@ uint32_t spin_iterations() {
   return env && *env ? static_cast<uint32_t>(std::strtoul(env, nullptr, 10)) : 65536u;
 }
 
-// One pool per device count, made once and kept for the process (creation takes seconds).
+// One pool per device count, made once and kept until main() releases them. Not left to static
+// destruction: the map would be destroyed after the Vulkan driver it outlived (it was made
+// before the driver was loaded), and the process crashed at exit on the H200.
+std::mutex pools_mutex;
+std::map<size_t, std::unique_ptr<kem::ExecutorPool>> pools;
+
 kem::ExecutorPool* pool_of(size_t devices, std::string& error) {
-  static std::mutex mutex;
-  static std::map<size_t, std::unique_ptr<kem::ExecutorPool>> pools;
-  std::lock_guard lock(mutex);
+  std::lock_guard lock(pools_mutex);
   if (auto it = pools.find(devices); it != pools.end()) return it->second.get();
   kem::ExecutorPoolOptions options;
   const char* same = std::getenv("KEM_POOL_BENCH_ADAPTER");
@@ -125,4 +128,11 @@ BENCHMARK(BM_PoolTinyCall)->ArgName("devices")->Arg(1)->Arg(2)->UseRealTime()->U
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  pools.clear();
+  return 0;
+}

@@ -44,8 +44,9 @@ uint64_t sweep_bytes() {
 }
 
 // One executor at a time, kept while consecutive benchmarks (repetitions) ask for the same
-// setting; released by release_transfer_sweep() before exit (as a static it would outlive parts
-// of Dawn, and the process crashed in its destructor).
+// setting; released by release_transfer_sweep() before exit. As a static made before the first
+// executor it would be destroyed after the Vulkan driver (loaded later), and the process
+// crashed at exit on the H200.
 std::unique_ptr<Executor> current;
 std::tuple<uint64_t, size_t, size_t> setting{};
 
