@@ -1,5 +1,7 @@
 #include "bench_common.h"
 
+#include <future>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -180,6 +182,15 @@ void time_runs(benchmark::State& state, Executor& executor, const KernelRequest&
     }
     benchmark::DoNotOptimize(out->data());
   }
+}
+
+Result<std::span<const uint8_t>> submit_and_wait(Executor& executor, const KernelRequest& request) {
+  std::promise<Result<std::span<const uint8_t>>> done;
+  executor.submit(request, [&done](Result<OutputView> out) {
+    if (out) done.set_value(std::span<const uint8_t>(out->data(), out->size()));
+    else done.set_value(out.error());
+  });
+  return done.get_future().get();
 }
 
 void register_sizes(const char* name, void (*fn)(benchmark::State&), bool slow_peer) {

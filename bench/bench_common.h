@@ -5,6 +5,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,11 @@ Executor& warm_executor();
 // The timing loop of every `Executor::run` benchmark: one call per iteration, stopping with
 // the call's error if one fails.
 void time_runs(benchmark::State& state, Executor& executor, const KernelRequest& request);
+
+// One call through Executor::submit (the NIF's path), waited for. The request must set
+// output_into: the span returned points into that memory (a view into mapped GPU memory
+// would be gone by the time this returns).
+Result<std::span<const uint8_t>> submit_and_wait(Executor& executor, const KernelRequest& request);
 
 // Registers `fn` once per transfer size (Arg = bytes), with the sizes' iteration counts.
 void register_sizes(const char* name, void (*fn)(benchmark::State&), bool slow_peer);

@@ -5,7 +5,6 @@
 //   BM_WarmCallNoSpin the waiting thread sleeps at once (spin_wait = 0; the default polls for up
 //                     to 100 µs on GPUs, so BM_WarmCall is the polling figure there).
 #include <cstring>
-#include <future>
 #include <memory>
 
 #include "bench_common.h"
@@ -33,12 +32,9 @@ Result<size_t> call_into(Executor& executor, const KernelRequest& base, std::uni
     memory.reset(new uint8_t[bytes]);  // uninitialised: pages are first touched by KEM's copy
     return memory.get();
   };
-  std::promise<Result<size_t>> done;
-  executor.submit(request, [&done](Result<OutputView> out) {
-    if (out) done.set_value(out->size());
-    else done.set_value(out.error());
-  });
-  return done.get_future().get();
+  auto out = submit_and_wait(executor, request);
+  if (!out) return out.take_error();
+  return out->size();
 }
 
 void BM_WarmCallInto(benchmark::State& state) {
@@ -161,13 +157,7 @@ void BM_WarmCallIntoReused(benchmark::State& state) {
   request.source = double_integer();
   request.input = input_of(bytes);
   request.output_into = [&destination](uint64_t) { return destination.data(); };
-  auto run_once = [&]() -> Status {
-    std::promise<Status> done;
-    warm_executor().submit(request, [&done](Result<OutputView> out) {
-      done.set_value(out ? Status{} : Status(out.error()));
-    });
-    return done.get_future().get();
-  };
+  auto run_once = [&] { return submit_and_wait(warm_executor(), request); };
   if (auto first = run_once(); !first) return state.SkipWithError(first.error().message.c_str());
   if (!doubled(destination.data(), bytes)) return state.SkipWithError("wrong output");
   for (auto _ : state) {

@@ -13,7 +13,6 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <future>
 #include <memory>
 
 #include "bench_common.h"
@@ -143,17 +142,10 @@ void BM_StagedSweep(benchmark::State& state) {
     return fresh.get();
   };
   // Through submit(), as the NIF calls: run() would put the output in its own vector.
-  auto call = [&]() -> Result<const uint8_t*> {
-    std::promise<Result<const uint8_t*>> done;
-    executor->submit(request, [&done](Result<OutputView> out) {
-      if (out) done.set_value(out->data());
-      else done.set_value(out.error());
-    });
-    return done.get_future().get();
-  };
+  auto call = [&] { return submit_and_wait(*executor, request); };
   auto check = call();  // warms up (buffers grow) and checks, untimed
   if (!check) return state.SkipWithError(("first call: " + check.error().message).c_str());
-  if (!output_ok(direction, *check, out_bytes, input)) return state.SkipWithError("wrong output");
+  if (!output_ok(direction, check->data(), out_bytes, input)) return state.SkipWithError("wrong output");
   fresh.reset();
 
   for (auto _ : state) {
@@ -162,7 +154,7 @@ void BM_StagedSweep(benchmark::State& state) {
       state.SkipWithError(out.error().message.c_str());
       break;
     }
-    benchmark::DoNotOptimize(*out);
+    benchmark::DoNotOptimize(out->data());
     fresh.reset();  // freed inside the timing, as a caller's would be
   }
   const uint64_t moved = direction == 2 ? 2 * bytes : bytes;
