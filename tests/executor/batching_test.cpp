@@ -14,23 +14,6 @@
 namespace kem::test {
 namespace {
 
-// Spins for `input[0]` iterations per invocation, then writes the LCG state: keeps the GPU busy
-// for as long as the test needs, with a result the CPU can check.
-const char* kSlow =
-    "@group(0) @binding(0) var<storage, read> input: array<u32>;\n"
-    "@group(0) @binding(1) var<storage, read_write> output: array<u32>;\n"
-    "@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) id: vec3<u32>) {\n"
-    "  var x = id.x;\n"
-    "  for (var i = 0u; i < input[0]; i++) { x = x * 1664525u + 1013904223u; }\n"
-    "  if (id.x < arrayLength(&output)) { output[id.x] = x; }\n"
-    "}\n";
-
-uint32_t slow_reference(uint32_t index, uint32_t iterations) {
-  uint32_t x = index;
-  for (uint32_t i = 0; i < iterations; ++i) x = x * 1664525u + 1013904223u;
-  return x;
-}
-
 const char* kFill =
     "@group(0) @binding(0) var<storage, read> input: array<u32>;\n"
     "@group(0) @binding(1) var<storage, read_write> output: array<u32>;\n"
@@ -103,7 +86,7 @@ void warm(Executor& executor, std::initializer_list<std::string_view> sources) {
 // goes to the GPU as one batch. Its own result is checked by the caller through `results`.
 void occupy_gpu(Executor& executor, const std::vector<uint8_t>& input, Completion done) {
   KernelRequest busy;
-  busy.source = kSlow;
+  busy.source = kSpinKernel;
   busy.input = input;
   executor.submit(busy, std::move(done));
 }
@@ -140,7 +123,7 @@ TEST(Batching, CallsQueuedBehindABusyGpuShareASubmissionAndEachGetsItsOwnResult)
     EXPECT_EQ(results.slots[i]->value(), doubled(inputs[i], inputs[i].size() * hints[i])) << "call " << i;
   }
   KEM_ASSERT_OK(*results.slots[kCalls]);
-  EXPECT_EQ(to_words(results.slots[kCalls]->value())[5], slow_reference(5, 1u << 16));
+  EXPECT_EQ(to_words(results.slots[kCalls]->value())[5], spin_reference(5, 1u << 16));
   // The busy call, then the 48 together (a loaded machine may split them once or twice).
   EXPECT_LE(ex.stats().submissions - submissions_before, 4u);
 }
@@ -245,12 +228,12 @@ TEST(Batching, ACallWhoseDeadlinePassesWhileTheGpuIsBusyIsAnsweredThenAndTheBusy
   const std::vector<uint8_t> long_input = busy_input(1u << 24);
   const std::string doubler = read_kernel("double-integer.wgsl");
   std::vector<uint8_t> small{1, 3, 5, 7};
-  warm(ex, {kSlow, doubler});
+  warm(ex, {kSpinKernel, doubler});
 
   Results results(2);
   occupy_gpu(ex, busy, results.slot(0));
   KernelRequest long_call;
-  long_call.source = kSlow;
+  long_call.source = kSpinKernel;
   long_call.input = long_input;
   long_call.timeout = std::chrono::seconds(120);
   ex.submit(long_call, results.slot(1));
@@ -279,7 +262,7 @@ TEST(Batching, ACallWhoseDeadlinePassesWhileTheGpuIsBusyIsAnsweredThenAndTheBusy
   ASSERT_TRUE(results.slots[1]->ok()) << results.slots[1]->error().message;
   const auto words = to_words(results.slots[1]->value());
   for (uint32_t i : {0u, 1u, 63u})
-    EXPECT_EQ(words[i], slow_reference(i, 1u << 24)) << "word " << i;
+    EXPECT_EQ(words[i], spin_reference(i, 1u << 24)) << "word " << i;
   // The device survived: the next call runs.
   auto next = ex.run(quick);
   KEM_ASSERT_OK(next);

@@ -17,24 +17,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A kernel that spins for `input[0]` iterations per invocation before writing (as in
-// recovery_test.cpp), and its result on the CPU.
-const char* kSpin =
-    "@group(0) @binding(0) var<storage, read> input: array<u32>;\n"
-    "@group(0) @binding(1) var<storage, read_write> output: array<u32>;\n"
-    "@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) id: vec3<u32>) {\n"
-    "  var x = id.x;\n"
-    "  for (var i = 0u; i < input[0]; i++) { x = x * 1664525u + 1013904223u; }\n"
-    "  if (id.x < arrayLength(&output)) { output[id.x] = x; }\n"
-    "}\n";
-
+// kSpinKernel's whole output on the CPU.
 std::vector<uint8_t> spun(uint32_t iterations, size_t words) {
   std::vector<uint32_t> out(words);
-  for (uint32_t id = 0; id < words; ++id) {
-    uint32_t x = id;
-    for (uint32_t i = 0; i < iterations; ++i) x = x * 1664525u + 1013904223u;
-    out[id] = x;
-  }
+  for (uint32_t id = 0; id < words; ++id) out[id] = spin_reference(id, iterations);
   return to_bytes(out, words * 4);
 }
 
@@ -237,9 +223,9 @@ TEST(ExecutorPool, ABusyWarmDeviceLosesToAnIdleOne) {
   constexpr size_t kWords = 1024;
   auto quick_input = spin_input(3, kWords);
   KernelRequest quick;
-  quick.source = kSpin;
+  quick.source = kSpinKernel;
   quick.input = quick_input;
-  const size_t warm = warm_device_of(*pool, kSpin);
+  const size_t warm = warm_device_of(*pool, kSpinKernel);
 
   // A long call on the warm device (hundreds of milliseconds on a CPU driver)...
   auto slow_input = spin_input(1u << 18, kWords);

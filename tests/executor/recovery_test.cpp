@@ -7,16 +7,6 @@
 namespace kem::test {
 namespace {
 
-// A kernel that spins for `input[0]` iterations per invocation before writing.
-const char* kSlow =
-    "@group(0) @binding(0) var<storage, read> input: array<u32>;\n"
-    "@group(0) @binding(1) var<storage, read_write> output: array<u32>;\n"
-    "@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) id: vec3<u32>) {\n"
-    "  var x = id.x;\n"
-    "  for (var i = 0u; i < input[0]; i++) { x = x * 1664525u + 1013904223u; }\n"
-    "  if (id.x < arrayLength(&output)) { output[id.x] = x; }\n"
-    "}\n";
-
 TEST(Recovery, NextCallAfterADeviceLossGetsANewDevice) {
   auto executor = Executor::create();
   KEM_ASSERT_OK(executor);
@@ -69,7 +59,7 @@ TEST(Recovery, ACallPastItsDeadlineTimesOutAndTheExecutorKeepsServing) {
   std::vector<uint8_t> slow_input = u32_bytes({1u << 22});
   slow_input.resize(16384, 0);
   KernelRequest slow;
-  slow.source = kSlow;
+  slow.source = kSpinKernel;
   slow.input = slow_input;
   slow.timeout = std::chrono::milliseconds(50);
   auto start = std::chrono::steady_clock::now();
@@ -96,7 +86,7 @@ TEST(Recovery, ACallThatWaitedInTheQueuePastItsDeadlineIsAnsweredThenAndNeverRun
   std::vector<uint8_t> slow_input = u32_bytes({1u << 22});
   slow_input.resize(4096, 0);
   KernelRequest slow;
-  slow.source = kSlow;
+  slow.source = kSpinKernel;
   slow.input = slow_input;
   const uint64_t submissions_before = (*executor)->stats().submissions;
   std::promise<bool> slow_done;

@@ -60,6 +60,24 @@ inline std::vector<uint8_t> u32_bytes(std::initializer_list<uint32_t> words) {
 }
 
 // The double-integer kernel's result computed on the CPU.
+// Spins for `input[0]` iterations of an LCG per invocation, then writes its state: keeps the
+// device busy for as long as a test needs, with a result the CPU can check (spin_reference).
+inline const char* const kSpinKernel =
+    "@group(0) @binding(0) var<storage, read> input: array<u32>;\n"
+    "@group(0) @binding(1) var<storage, read_write> output: array<u32>;\n"
+    "@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) id: vec3<u32>) {\n"
+    "  var x = id.x;\n"
+    "  for (var i = 0u; i < input[0]; i++) { x = x * 1664525u + 1013904223u; }\n"
+    "  if (id.x < arrayLength(&output)) { output[id.x] = x; }\n"
+    "}\n";
+
+// kSpinKernel's output word `index` after `iterations` steps, computed on the CPU.
+inline uint32_t spin_reference(uint32_t index, uint32_t iterations) {
+  uint32_t x = index;
+  for (uint32_t i = 0; i < iterations; ++i) x = x * 1664525u + 1013904223u;
+  return x;
+}
+
 inline std::vector<uint8_t> doubled(const std::vector<uint8_t>& input, size_t output_bytes) {
   auto words = to_words(input);
   for (auto& w : words) w *= 2u;
