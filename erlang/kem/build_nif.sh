@@ -31,7 +31,9 @@ fi
 build_dir=${KEM_NIF_BUILD_DIR:-$src_dir/build-nif}
 generator=
 command -v ninja >/dev/null 2>&1 && generator="-G Ninja"
-if [ ! -f "$build_dir/CMakeCache.txt" ]; then
+# Configure unless a finished configuration is there (a failed one leaves a cache but no
+# build files).
+if [ ! -f "$build_dir/build.ninja" ] && [ ! -f "$build_dir/Makefile" ]; then
   # shellcheck disable=SC2086
   cmake -S "$src_dir" -B "$build_dir" $generator -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DKEM_BUILD_NIF=ON -DKEM_BUILD_TESTS=OFF -DKEM_BUILD_BENCH=OFF ${KEM_CMAKE_ARGS:-} >/dev/null

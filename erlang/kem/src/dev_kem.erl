@@ -14,8 +14,12 @@
 -define(HANDLERS, [<<"info">>, <<"execute_kernel">>, <<"execute_kernel_with_params">>,
                    <<"get_adapter_info">>]).
 
+%% HyperBEAM checks a key against `exports' after lowercasing only, then looks the function up
+%% with dashes turned into underscores (hb_ao:is_exported/2, hb_util:key_to_atom/2). So each
+%% handler is listed in both spellings: `execute-kernel' reaches execute_kernel/3.
 info(_) ->
-    #{exports => ?HANDLERS}.
+    #{exports => ?HANDLERS ++ [binary:replace(H, <<"_">>, <<"-">>, [global]) || H <- ?HANDLERS,
+                                                                           H =/= <<"info">>]}.
 
 %% @doc The device's description.
 info(_Msg1, _Msg2, _Opts) ->

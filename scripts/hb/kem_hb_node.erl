@@ -1,0 +1,86 @@
+%%% @doc Starts a real HyperBEAM node serving kem@1.0, the way docs/hyperbeam.md tells an
+%%% operator to, for the main job (scripts/hb/node.sh) and the tests through the node
+%%% (tests/hyperbeam/). Everything the node keeps (wallet, HyperBEAM's store, KEM's pins and
+%%% kernel cache) is under one state folder, which becomes the VM's working directory because
+%%% HyperBEAM's store and default key paths are relative to it.
+%%%
+%%% Environment: KEM_HB_PORT (10001), KEM_HB_DIR (state folder, "."), KEM_HB_STORE_RESULTS
+%%% ("1": HyperBEAM's default of writing every HTTP call's request and result into the store;
+%%% otherwise KEM's default, no-store/no-cache for HTTP calls; see docs/hyperbeam.md).
+-module(kem_hb_node).
+-export([start/0, start/1, node_opts/1, kem_env/1, lua_process_script/1]).
+
+-define(POC_ID, <<"btSvNclyu2me_zGh4X9ULVRZqwze9l2DpkcVHcLw9Eg">>).
+
+%% @doc From the command line (erl -s kem_hb_node): start the node, print where, keep serving.
+start() ->
+    Port = list_to_integer(os:getenv("KEM_HB_PORT", "10001")),
+    Dir = os:getenv("KEM_HB_DIR", "."),
+    StoreResults = os:getenv("KEM_HB_STORE_RESULTS", "0") =:= "1",
+    case start(#{port => Port, dir => Dir, store_results => StoreResults}) of
+        {ok, Url} ->
+            io:format("kem_hb_node: serving ~~kem@1.0 at ~s (pid ~s)~n", [Url, os:getpid()]);
+        {error, Reason} ->
+            io:format(standard_error, "kem_hb_node: could not start: ~p~n", [Reason]),
+            erlang:halt(1)
+    end.
+
+%% @doc Starts the node in this VM. Returns {ok, Url} or {error, Reason}.
+start(#{dir := Dir} = Config) ->
+    try
+        ok = filelib:ensure_dir(filename:join(Dir, "x")),
+        ok = file:set_cwd(Dir),
+        Pins = filename:absname("pins"),
+        ok = filelib:ensure_dir(filename:join(Pins, "x")),
+        ok = pin_poc_kernel(Pins),
+        _ = application:load(kem),
+        [application:set_env(kem, K, V) || {K, V} <- kem_env(Pins)],
+        Url = hb:start_mainnet(node_opts(Config)),
+        {ok, Url}
+    catch
+        Class:Reason:Stack -> {error, {Class, Reason, Stack}}
+    end.
+
+%% @doc The kem application's settings for a node without network access: the proof of
+%% concept's kernel from a local pin, never a gateway.
+kem_env(Pins) ->
+    [{pin_dir, Pins}, {offline, true}, {cache_dir, filename:absname("kernel-cache")}].
+
+%% @doc The node's options: HyperBEAM's defaults, kem@1.0 among the preloaded devices, and
+%% (unless asked for HyperBEAM's default) HTTP calls that neither write into nor read from the
+%% node's store. HyperBEAM's default, cache_control [always] in http_extra_opts, writes every
+%% call's request and output into the store, and a device cannot say otherwise: the node's
+%% options outrank a result's cache-control (hb_cache_control:derive_cache_settings/2).
+node_opts(#{port := Port} = Config) ->
+    Devices = hb_opts:get(preloaded_devices),
+    Kem = #{<<"name">> => <<"kem@1.0">>, <<"module">> => dev_kem},
+    Base = #{port => Port,
+             priv_key_location => <<"hyperbeam-key.json">>,
+             preloaded_devices => Devices ++ [Kem || not lists:member(Kem, Devices)]},
+    case maps:get(store_results, Config, false) of
+        true -> Base;
+        false ->
+            Base#{http_extra_opts => #{force_message => true,
+                                       cache_control => [<<"no-store">>, <<"no-cache">>]}}
+    end.
+
+%% @doc The ao process's script: lua/kem.lua bundled ahead of lua/kem-device.lua, as
+%% lua/bundle.sh makes it (dev_lua has no require for extra files).
+lua_process_script(RepoDir) ->
+    {ok, Kem} = file:read_file(filename:join([RepoDir, "lua", "kem.lua"])),
+    {ok, Device} = file:read_file(filename:join([RepoDir, "lua", "kem-device.lua"])),
+    <<"package.loaded[\"kem\"] = (function()\n", Kem/binary, "\nend)()\n", Device/binary>>.
+
+pin_poc_kernel(Pins) ->
+    Source = filename:join([code:lib_dir(kem), "..", "..", "..", "..", "kernels"]),
+    Repo = os:getenv("KEM_REPO_DIR", ""),
+    Candidates = [filename:join([Repo, "kernels", "double-integer.wgsl"]) || Repo =/= ""] ++
+                 [filename:join(Source, "double-integer.wgsl")],
+    case [C || C <- Candidates, filelib:is_regular(C)] of
+        [Kernel | _] ->
+            Target = filename:join(Pins, binary_to_list(?POC_ID) ++ ".wgsl"),
+            {ok, _} = file:copy(Kernel, Target),
+            ok;
+        [] ->
+            {error, {no_kernel, Candidates}}
+    end.
