@@ -2,14 +2,36 @@
 -- the kem@1.0 device. Each message's "values" (comma-separated u32) are doubled by the
 -- double-integer kernel published under KernelId; the reply carries the doubled values.
 --
--- On ao, bundle lua/kem.lua before this script (it defines package.loaded.kem).
+-- Runs under luerl 1.3.0 (HyperBEAM's Lua VM) and Lua 5.3. On ao, dev_lua has no require for
+-- extra files, so the process script is ONE text: lua/kem.lua wrapped as
+-- package.loaded["kem"] = (function() ... end)(), then this file. lua/bundle.sh prints it:
+--   sh lua/bundle.sh > process.lua        (the module body of the process message)
+-- Under Lua 5.3 this file also works alone, with kem.lua found by require.
 local kem = package.loaded["kem"] or require("kem")
 
 KernelId = KernelId or "btSvNclyu2me_zGh4X9ULVRZqwze9l2DpkcVHcLw9Eg"
 
+-- The u32 values in text: every run of digits is one value (anything else separates them).
+-- Returns the values, or nil and an error for a value above 2^32-1. luerl's string.gmatch
+-- always raises badarg, so this walks the text with string.find; digits are added up by hand
+-- so that a long number gives the same error in luerl (big integers) as in Lua 5.3 (floats).
 local function parse_values(text)
+  text = tostring(text or "")
   local values = {}
-  for n in tostring(text or ""):gmatch("%d+") do values[#values + 1] = math.tointeger(tonumber(n)) end
+  local pos = 1
+  while true do
+    local first, last = string.find(text, "%d+", pos)
+    if not first then break end
+    local n = 0
+    for i = first, last do
+      n = n * 10 + (string.byte(text, i) - 48)
+      if n > 0xFFFFFFFF then
+        return nil, ("value %d is not a u32: %s"):format(#values + 1, string.sub(text, first, last))
+      end
+    end
+    values[#values + 1] = n
+    pos = last + 1
+  end
   return values
 end
 
@@ -22,8 +44,12 @@ end
 
 -- HyperBEAM's Lua device calls compute(base, req, opts) for every message of the process.
 function compute(base, req, opts)
-  local values = parse_values(req.values or (req.body and req.body.values))
+  local values, bad = parse_values(req.values or (type(req.body) == "table" and req.body.values or nil))
   base.results = base.results or {}
+  if not values then
+    base.results.output = { error = bad }
+    return base
+  end
   if #values == 0 then
     base.results.output = { error = "no values" }
     return base
