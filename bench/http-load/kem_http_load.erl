@@ -1,4 +1,7 @@
 %%% @doc The HTTP endpoint under load and faults (issue 5); bench/http-load/run.sh runs it.
+%%% With "hyperbeam" (tests/hyperbeam/run.sh), the same load goes through a real HyperBEAM
+%%% node in this VM instead (kem_hb_node, kernel from a local pin, one phase), and HyperBEAM's
+%%% store must not grow.
 %%%
 %%% This VM runs KEM's own endpoint (kem_http, started by the kem application as an operator
 %%% would) with the double-integer kernel behind a loopback Arweave gateway, and wrk
@@ -23,7 +26,15 @@
 
 %% Arguments: the repository root, load.lua, total requests, concurrent connections.
 main([Repo, Script, Total, Connections]) ->
-    Status = try run(Repo, Script, list_to_integer(Total), list_to_integer(Connections)) of
+    finish(fun() -> run(Repo, Script, list_to_integer(Total), list_to_integer(Connections)) end);
+%% Through HyperBEAM: the node listens on Port (in a loopback-only network namespace) and
+%% keeps its state in Dir.
+main([Repo, Script, Total, Connections, "hyperbeam", Port, Dir]) ->
+    finish(fun() -> run_hyperbeam(Repo, Script, list_to_integer(Total), list_to_integer(Connections),
+                                  list_to_integer(Port), Dir) end).
+
+finish(Run) ->
+    Status = try Run() of
                  ok -> io:format("~nhttp-load: all checks passed~n"), 0
              catch
                  throw:{fail, Why} -> io:format("~nhttp-load: FAILED: ~ts~n", [Why]), 1;
@@ -52,6 +63,24 @@ run(Repo, Script, Total, Connections) when Total >= Connections, Connections > 0
         os:cmd("rm -rf " ++ Tmp)
     end.
 
+run_hyperbeam(_Repo, Script, Total, Connections, Port, Dir) when Total >= Connections ->
+    {ok, _} = kem_hb_node:start(#{port => Port, dir => Dir}),
+    Target = {hyperbeam, "http://127.0.0.1:" ++ integer_to_list(Port)},
+    _ = wrk(Script, Target, 2 * Connections, Connections),
+    Store0 = store_size(filename:join(Dir, "cache-mainnet")),
+    Phase = phase("through HyperBEAM", Script, Target, Total, Connections),
+    Store1 = store_size(filename:join(Dir, "cache-mainnet")),
+    io:format("  store    ~b files, ~b bytes before; ~b files, ~b bytes after~n",
+              [element(1, Store0), element(2, Store0), element(1, Store1), element(2, Store1)]),
+    check(Store1 =:= Store0, "~b calls grew HyperBEAM's store from ~0p to ~0p (files, bytes)",
+          [Total, Store0, Store1]),
+    summary([Phase]).
+
+%% Files and bytes under a folder.
+store_size(Folder) ->
+    filelib:fold_files(Folder, ".*", true, fun(F, {N, B}) -> {N + 1, B + filelib:file_size(F)} end,
+                       {0, 0}).
+
 %% The kem application's settings, as an operator's sys.config would give them.
 configure(Tmp, #{port := GatewayPort}) ->
     _ = application:load(kem),
@@ -67,20 +96,27 @@ configure(Tmp, #{port := GatewayPort}) ->
 phase(Name, Script, Url, Total, Connections) ->
     io:format("~n== ~ts: ~b requests, ~b connections~n", [Name, Total, Connections]),
     % served/0 first: the modules it loads (re's Erlang part) add atoms.
-    Served0 = served(),
+    Served0 = served(Url),
     Before = settle(undefined),
     Result = wrk(Script, Url, Total, Connections),
-    check(served() - Served0 =:= Total, "the endpoint answered ~b requests, not ~b",
-          [served() - Served0, Total]),
+    check(served(Url) - Served0 =:= Total, "the endpoint answered ~b requests, not ~b",
+          [served(Url) - Served0, Total]),
     After = settle(Before),
     report(Name, Result, Before, After),
     {Name, Result}.
 
 %% Runs wrk until every thread has sent its share; fails on any wrong reply or socket error.
+%% Url is KEM's endpoint, or {hyperbeam, Url}: load.lua then expects HyperBEAM's answers to
+%% paths outside the device's keys.
+wrk(Script, {hyperbeam, Url}, Total, Connections) ->
+    wrk(Script, Url, Total, Connections, "hyperbeam");
 wrk(Script, Url, Total, Connections) ->
+    wrk(Script, Url, Total, Connections, "kem").
+
+wrk(Script, Url, Total, Connections, Target) ->
     N = integer_to_list(Connections),
     Args = ["-t", N, "-c", N, "-d", ?WRK_BOUND, "--timeout", "10s", "--latency", "-s", Script, Url,
-            "--", integer_to_list(Total), binary_to_list(?KERNEL_ID), N],
+            "--", integer_to_list(Total), binary_to_list(?KERNEL_ID), N, Target],
     Port = open_port({spawn_executable, os:find_executable("wrk")},
                      [{args, Args}, {line, 65536}, binary, exit_status, stderr_to_stdout]),
     {os_pid, Pid} = erlang:port_info(Port, os_pid),
@@ -128,8 +164,10 @@ verify(#{<<"answered">> := Answered, <<"classes">> := Classes, <<"failures">> :=
 failure_list(L) when is_list(L) -> L;
 failure_list(_) -> [].
 
-%% Requests the endpoint has answered so far, by its own metrics.
-served() ->
+%% Requests the endpoint has answered so far, by its own metrics (KEM's endpoint; through
+%% HyperBEAM, wrk's own count is checked by verify/2).
+served({hyperbeam, _}) -> 0;
+served(_) ->
     {match, Counts} = re:run(kem_metrics:render(), <<"^kem_http_requests_total\\{[^}]*\\} (\\d+)$">>,
                              [multiline, global, {capture, all_but_first, binary}]),
     lists:sum([binary_to_integer(C) || [C] <- Counts]).

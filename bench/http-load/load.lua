@@ -5,7 +5,8 @@
 -- against the exact request it answers. (With several connections per thread, wrk's
 -- response() cannot tell which request a response belongs to.)
 --
--- Arguments after "--": TOTAL requests, the double-integer kernel's ID, the THREADS count.
+-- Arguments after "--": TOTAL requests, the double-integer kernel's ID, the THREADS count,
+-- the TARGET ("kem", KEM's own endpoint, or "hyperbeam", a HyperBEAM node).
 -- Each thread sends its share of TOTAL and stops; it then writes "KEMLOAD-DONE" to stderr,
 -- because wrk itself only ends at its -d duration (the driver interrupts it once every
 -- thread is done). done() prints one line "KEMLOAD-RESULT {json}" for the driver.
@@ -188,6 +189,15 @@ local INVALID = {
     { "POST", "/execute_kernel", '{"kernel_id": "%s", "input_data": [1], "output_size_hint": 1000000000000}', 422, "limit_exceeded" },
   },
 }
+-- Through HyperBEAM (target "hyperbeam"), paths outside the device's keys are HyperBEAM's:
+-- "/" redirects to its web UI (302, not a device error, so it is left out), and
+-- "/execute_kernel/extra" runs execute_kernel on the GET's empty message before looking up
+-- "extra", so the device answers that call's 400.
+local HYPERBEAM_UNKNOWN_PATH = {
+  { "POST", "/no_such_key", '{"kernel_id": "%s", "input_data": [1]}', 404, "not_found" },
+  { "POST", "@/~other@1.0/execute_kernel", '{"kernel_id": "%s", "input_data": [1]}', 404, "not_found" },
+  { "GET", "/execute_kernel/extra", "", 400, "bad_request" },
+}
 local INVALID_SLOTS = { "malformed_json", "wrong_type", "missing_field", "unknown_path", "wrong_method", "bad_value" }
 
 local function invalid(class, n)
@@ -222,6 +232,7 @@ local share, seq, in_flight = 0, 0, nil
 function init(args)
   local total, thread_count = tonumber(args[1]), tonumber(args[3])
   kernel_id = args[2]
+  if args[4] == "hyperbeam" then INVALID.unknown_path = HYPERBEAM_UNKNOWN_PATH end
   share = math.floor(total / thread_count) + ((thread_index < total % thread_count) and 1 or 0)
 end
 

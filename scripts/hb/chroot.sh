@@ -16,16 +16,16 @@ hb_chroot=${KEM_HB_CHROOT:-/var/lib/kem/trixie}
 hb_root=${hb_root:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 # What the chroot needs to build and run HyperBEAM with KEM as a dependency: OTP 27 and rebar3,
 # GCC 14 and the -dev packages libkem's NIF links (a second compiler and C++ library for KEM),
-# Mesa's lavapipe for the GPU-less machines, curl for the tests' clients.
+# Mesa's lavapipe for the GPU-less machines, curl for the tests' clients, lua5.3 for kem_lua_tests.
 hb_chroot_packages=(
   erlang-base erlang-dev erlang-eunit erlang-inets erlang-crypto erlang-ssl erlang-public-key
   erlang-tools erlang-syntax-tools erlang-parsetools erlang-os-mon erlang-asn1
   erlang-runtime-tools rebar3
   gcc g++ cmake ninja-build pkg-config nlohmann-json3-dev libcurl4-openssl-dev libssl-dev
-  libpng-dev libcli11-dev mesa-vulkan-drivers libvulkan1 curl ca-certificates
+  libpng-dev libcli11-dev mesa-vulkan-drivers libvulkan1 curl ca-certificates lua5.3
 )
 # Bump when hb_chroot_packages changes, so an existing chroot is brought up to date.
-hb_chroot_stamp_value="2026-12-01.2 ${hb_chroot_packages[*]}"
+hb_chroot_stamp_value="2026-12-01.3 ${hb_chroot_packages[*]}"
 
 hb_log() { printf '[hb] %s\n' "$*" >&2; }
 

@@ -4,11 +4,13 @@
 %%% kernel cache) is under one state folder, which becomes the VM's working directory because
 %%% HyperBEAM's store and default key paths are relative to it.
 %%%
-%%% Environment: KEM_HB_PORT (10001), KEM_HB_DIR (state folder, "."), KEM_HB_STORE_RESULTS
+%%% Environment: KEM_REPO_DIR (the checkout, for kernels/), KEM_HB_PORT (10001), KEM_HB_DIR
+%%% (state folder, "."), KEM_HB_STORE_RESULTS
 %%% ("1": HyperBEAM's default of writing every HTTP call's request and result into the store;
-%%% otherwise KEM's default, no-store/no-cache for HTTP calls; see docs/hyperbeam.md).
+%%% otherwise KEM's default: HTTP calls read the store but never write into it; see
+%%% docs/hyperbeam.md).
 -module(kem_hb_node).
--export([start/0, start/1, node_opts/1, kem_env/1, lua_process_script/1]).
+-export([start/0, start/1, node_opts/1, kem_env/1]).
 
 -define(POC_ID, <<"btSvNclyu2me_zGh4X9ULVRZqwze9l2DpkcVHcLw9Eg">>).
 
@@ -47,40 +49,33 @@ kem_env(Pins) ->
     [{pin_dir, Pins}, {offline, true}, {cache_dir, filename:absname("kernel-cache")}].
 
 %% @doc The node's options: HyperBEAM's defaults, kem@1.0 among the preloaded devices, and
-%% (unless asked for HyperBEAM's default) HTTP calls that neither write into nor read from the
-%% node's store. HyperBEAM's default, cache_control [always] in http_extra_opts, writes every
-%% call's request and output into the store, and a device cannot say otherwise: the node's
-%% options outrank a result's cache-control (hb_cache_control:derive_cache_settings/2).
+%% (unless asked for HyperBEAM's default) HTTP calls that read from the node's store but never
+%% write into it. HyperBEAM's default, cache_control [always] in http_extra_opts, writes every
+%% HTTP call's request and result into the store, and a device cannot say otherwise: the
+%% node's options outrank a result's cache-control (hb_cache_control:derive_cache_settings/2).
+%% "cache" keeps lookups on: without them a message addressed by ID over HTTP (a process's
+%% /ID/now/results) is never loaded and answers 404.
 node_opts(#{port := Port} = Config) ->
     Devices = hb_opts:get(preloaded_devices),
     Kem = #{<<"name">> => <<"kem@1.0">>, <<"module">> => dev_kem},
+    % The key names the node's cowboy listener too: two nodes in one VM need two keys.
     Base = #{port => Port,
-             priv_key_location => <<"hyperbeam-key.json">>,
+             priv_key_location => maps:get(key, Config, <<"hyperbeam-key.json">>),
              preloaded_devices => Devices ++ [Kem || not lists:member(Kem, Devices)]},
     case maps:get(store_results, Config, false) of
         true -> Base;
         false ->
             Base#{http_extra_opts => #{force_message => true,
-                                       cache_control => [<<"no-store">>, <<"no-cache">>]}}
+                                       cache_control => [<<"no-store">>, <<"cache">>]}}
     end.
 
-%% @doc The ao process's script: lua/kem.lua bundled ahead of lua/kem-device.lua, as
-%% lua/bundle.sh makes it (dev_lua has no require for extra files).
-lua_process_script(RepoDir) ->
-    {ok, Kem} = file:read_file(filename:join([RepoDir, "lua", "kem.lua"])),
-    {ok, Device} = file:read_file(filename:join([RepoDir, "lua", "kem-device.lua"])),
-    <<"package.loaded[\"kem\"] = (function()\n", Kem/binary, "\nend)()\n", Device/binary>>.
 
+%% The proof of concept's ID, pinned to the double-integer kernel it publishes (the node has
+%% no network; a pin is the operator's trusted local copy, docs/kernel-store.md).
 pin_poc_kernel(Pins) ->
-    Source = filename:join([code:lib_dir(kem), "..", "..", "..", "..", "kernels"]),
-    Repo = os:getenv("KEM_REPO_DIR", ""),
-    Candidates = [filename:join([Repo, "kernels", "double-integer.wgsl"]) || Repo =/= ""] ++
-                 [filename:join(Source, "double-integer.wgsl")],
-    case [C || C <- Candidates, filelib:is_regular(C)] of
-        [Kernel | _] ->
-            Target = filename:join(Pins, binary_to_list(?POC_ID) ++ ".wgsl"),
-            {ok, _} = file:copy(Kernel, Target),
-            ok;
-        [] ->
-            {error, {no_kernel, Candidates}}
+    Kernel = filename:join([os:getenv("KEM_REPO_DIR", "."), "kernels", "double-integer.wgsl"]),
+    Target = filename:join(Pins, binary_to_list(?POC_ID) ++ ".wgsl"),
+    case file:copy(Kernel, Target) of
+        {ok, _} -> ok;
+        {error, Reason} -> {error, {Kernel, Reason}}
     end.

@@ -28,13 +28,15 @@ ensure_netns() {
   ip -n "$ns" link set lo up
 }
 
-code_path() {  # -pa arguments for every application of the build, kem_hb_node, and the patch
+# -pa arguments for every application of the build, kem_hb_node, and the patch. Each -pa goes
+# to the front of the code path, so the patched hb_opts, when asked for, comes last to win.
+code_path() {
   local args=() d
-  [[ ${1:-} == with-kem-defaults ]] && args+=(-pa "$hb_root/build-hb/hb_opts_with_kem")
   for d in "$app"/_build/default/lib/*/ebin "$app"/_build/default/checkouts/*/ebin; do
     [[ -d $d ]] && args+=(-pa "$hb_root/$d")
   done
   args+=(-pa "$hb_root/build-hb/ebin")
+  [[ ${1:-} == with-kem-defaults ]] && args+=(-pa "$hb_root/build-hb/hb_opts_with_kem")
   echo "${args[*]}"
 }
 

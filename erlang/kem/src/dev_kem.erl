@@ -9,17 +9,35 @@
 %%% machine-readable "error" code and readable "details".
 -module(dev_kem).
 -export([info/1, info/3, execute_kernel/3, execute_kernel_with_params/3, get_adapter_info/3]).
--export([status_of/1]).
+-export([status_of/1, handle_key/4]).
 
 -define(HANDLERS, [<<"info">>, <<"execute_kernel">>, <<"execute_kernel_with_params">>,
                    <<"get_adapter_info">>]).
 
 %% HyperBEAM checks a key against `exports' after lowercasing only, then looks the function up
-%% with dashes turned into underscores (hb_ao:is_exported/2, hb_util:key_to_atom/2). So each
-%% handler is listed in both spellings: `execute-kernel' reaches execute_kernel/3.
+%% as sent with dashes turned into underscores (hb_ao:is_exported/2, hb_util:key_to_atom/2).
+%% So each handler is listed in both spellings (`execute-kernel' reaches execute_kernel/3),
+%% and a key in other case ("Execute_Kernel"), which passes the check but names no function,
+%% reaches handle_key/4, HyperBEAM's `default' handler of a device.
 info(_) ->
     #{exports => ?HANDLERS ++ [binary:replace(H, <<"_">>, <<"-">>, [global]) || H <- ?HANDLERS,
-                                                                           H =/= <<"info">>]}.
+                                                                           H =/= <<"info">>],
+      default => fun ?MODULE:handle_key/4}.
+
+%% @doc An exported key in any case and either spelling.
+handle_key(Key, Msg1, Msg2, Opts) ->
+    Name = binary:replace(string:lowercase(key_text(Key)), <<"-">>, <<"_">>, [global]),
+    case Name of
+        <<"info">> -> info(Msg1, Msg2, Opts);
+        <<"execute_kernel">> -> execute_kernel(Msg1, Msg2, Opts);
+        <<"execute_kernel_with_params">> -> execute_kernel_with_params(Msg1, Msg2, Opts);
+        <<"get_adapter_info">> -> get_adapter_info(Msg1, Msg2, Opts);
+        _ -> failure({error, {not_found, <<"kem@1.0 has no key ", Name/binary>>}})
+    end.
+
+key_text(Key) when is_binary(Key) -> Key;
+key_text(Key) when is_atom(Key) -> atom_to_binary(Key, utf8);
+key_text(Key) -> kem_err:term(Key).
 
 %% @doc The device's description.
 info(_Msg1, _Msg2, _Opts) ->

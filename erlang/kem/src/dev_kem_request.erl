@@ -73,10 +73,23 @@ bytes(List) when is_list(List) ->
 bytes(_) -> throw({bad_request, <<"input_data must be an array of bytes (0..255)">>}).
 
 base64(B64) when is_binary(B64) ->
-    try base64:decode(B64)
+    try base64:decode(percent_decoded(B64))
     catch error:_ -> throw({bad_request, <<"input_base64 is not valid base64">>})
     end;
 base64(_) -> throw({bad_request, <<"input_base64 must be a string">>}).
+
+%% HyperBEAM hands query values on as sent, still percent-encoded (a client that encodes
+%% "+", "/" and "=" as it should sends "%2B", "%2F", "%3D"). Base64 never contains "%", so
+%% decoding them first changes nothing else.
+percent_decoded(B64) ->
+    case binary:match(B64, <<"%">>) of
+        nomatch -> B64;
+        _ ->
+            case uri_string:percent_decode(B64) of
+                Decoded when is_binary(Decoded) -> Decoded;
+                {error, _, _} -> throw({bad_request, <<"input_base64 is not valid base64">>})
+            end
+    end.
 
 %% @doc An integer field: a JSON number or, from plain keys (HTTP headers), decimal text.
 integer(Req, Key, Default) ->
