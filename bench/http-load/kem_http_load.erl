@@ -99,8 +99,9 @@ phase(Name, Script, Url, Total, Connections) ->
     Served0 = served(Url),
     Before = settle(undefined),
     Result = wrk(Script, Url, Total, Connections),
-    check(served(Url) - Served0 =:= Total, "the endpoint answered ~b requests, not ~b",
-          [served(Url) - Served0, Total]),
+    Served = served(Url),
+    check(Served =:= unknown orelse Served - Served0 =:= Total,
+          "the endpoint answered ~p requests, not ~b", [Served, Total]),
     After = settle(Before),
     report(Name, Result, Before, After),
     {Name, Result}.
@@ -166,7 +167,7 @@ failure_list(_) -> [].
 
 %% Requests the endpoint has answered so far, by its own metrics (KEM's endpoint; through
 %% HyperBEAM, wrk's own count is checked by verify/2).
-served({hyperbeam, _}) -> 0;
+served({hyperbeam, _}) -> unknown;
 served(_) ->
     {match, Counts} = re:run(kem_metrics:render(), <<"^kem_http_requests_total\\{[^}]*\\} (\\d+)$">>,
                              [multiline, global, {capture, all_but_first, binary}]),
@@ -176,8 +177,27 @@ served(_) ->
 
 snapshot() ->
     [erlang:garbage_collect(P) || P <- processes()],
-    #{memory => erlang:memory(total), processes => length(processes()),
-      ports => length(erlang:ports()), atoms => erlang:system_info(atom_count), rss => rss()}.
+    Tracers = hb_tracers(),
+    TracerMemory = lists:sum([M || P <- Tracers, {memory, M} <- [process_info(P, memory)]]),
+    #{memory => erlang:memory(total) - TracerMemory, processes => length(processes()) - length(Tracers),
+      ports => length(erlang:ports()), atoms => erlang:system_info(atom_count), rss => rss(),
+      hb_tracers => length(Tracers)}.
+
+%% HyperBEAM b2743e4 spawns one hb_tracer process per HTTP request (hb_http_server:handle_request)
+%% and never ends it. That leak is HyperBEAM's, not KEM's: those processes and their memory are
+%% counted apart (and reported), so that anything KEM leaves behind still fails the run.
+hb_tracers() ->
+    [P || P <- processes(),
+          process_info(P, current_function) =:= {current_function, {hb_tracer, trace_loop, 1}}].
+
+%% The five most common kinds of process, to tell what was left behind.
+process_kinds() ->
+    Kinds = [{proplists:get_value(initial_call, I), proplists:get_value(current_function, I)}
+             || P <- processes(), I <- [process_info(P, [initial_call, current_function])],
+                I =/= undefined],
+    Counts = maps:to_list(lists:foldl(fun(K, M) -> maps:update_with(K, fun(N) -> N + 1 end, 1, M) end,
+                                      #{}, Kinds)),
+    lists:sublist(lists:reverse(lists:keysort(2, Counts)), 5).
 
 %% The whole OS process (the NIF, Dawn and the Vulkan driver too), for the report only: the C
 %% allocators keep freed memory, so it is not expected to go back down.
@@ -206,8 +226,9 @@ settle(Base, Deadline, Start) ->
                     timer:sleep(250),
                     settle(Base, Deadline, Start);
                 false ->
-                    fail("the VM did not come back to its baseline within ~b ms:~n  before ~0tp~n  after  ~0tp",
-                         [?SETTLE_MS, maps:remove(rss, Base), maps:remove(rss, Now)])
+                    fail("the VM did not come back to its baseline within ~b ms:~n  before ~0tp~n  after  ~0tp~n"
+                         "  most common processes (initial call, current function): ~0tp",
+                         [?SETTLE_MS, maps:without([rss], Base), maps:without([rss], Now), process_kinds()])
             end
     end.
 
@@ -236,6 +257,11 @@ report(Name, Result, Before, After) ->
               [ms(maps:get(K, Lat)) || K <- [<<"p50">>, <<"p90">>, <<"p99">>, <<"max">>]]),
     io:format("  replies  ~ts (all as expected)~n",
               [lists:join(", ", [io_lib:format("~ts ~b", [C, N]) || {C, #{<<"answered">> := N}} <- lists:sort(maps:to_list(Classes))])]),
+    case maps:get(hb_tracers, After) - maps:get(hb_tracers, Before) of
+        0 -> ok;
+        Left -> io:format("  HyperBEAM's own hb_tracer processes left behind: ~b (~.1f per request), "
+                          "not counted below~n", [Left, Left / Answered])
+    end,
     io:format("  VM       memory ~.1f -> ~.1f MiB, processes ~b -> ~b, ports ~b -> ~b, atoms ~b -> ~b "
               "(back within ~b ms); OS RSS ~b -> ~b MiB~n",
               [mib(maps:get(memory, Before)), mib(maps:get(memory, After)),

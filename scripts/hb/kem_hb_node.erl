@@ -10,7 +10,7 @@
 %%% otherwise KEM's default: HTTP calls read the store but never write into it; see
 %%% docs/hyperbeam.md).
 -module(kem_hb_node).
--export([start/0, start/1, node_opts/1, kem_env/1]).
+-export([start/0, start/1, node_opts/1, kem_env/1, ao_process/2, schedule/2]).
 
 -define(POC_ID, <<"btSvNclyu2me_zGh4X9ULVRZqwze9l2DpkcVHcLw9Eg">>).
 
@@ -21,7 +21,8 @@ start() ->
     StoreResults = os:getenv("KEM_HB_STORE_RESULTS", "0") =:= "1",
     case start(#{port => Port, dir => Dir, store_results => StoreResults}) of
         {ok, Url} ->
-            io:format("kem_hb_node: serving ~~kem@1.0 at ~s (pid ~s)~n", [Url, os:getpid()]);
+            io:format("kem_hb_node: serving ~~kem@1.0 at ~s (pid ~s)~n", [Url, os:getpid()]),
+            os:getenv("KEM_HB_DEMO") =:= "1" andalso demo();
         {error, Reason} ->
             io:format(standard_error, "kem_hb_node: could not start: ~p~n", [Reason]),
             erlang:halt(1)
@@ -79,3 +80,57 @@ pin_poc_kernel(Pins) ->
         {ok, _} -> ok;
         {error, Reason} -> {error, {Kernel, Reason}}
     end.
+
+%%% The ao example
+
+%% @doc For the main job: an ao process running lua/kem-device.lua, with one message
+%% ("values" 1,3,5,7) scheduled on it. Its ID goes to demo-process-id in the state folder, for
+%% a client to read /ID/now/results/output/data over HTTP (the node computes it then).
+demo() ->
+    Result = try
+                 {ok, Process} = ao_process(os:getenv("KEM_REPO_DIR", "."), <<>>),
+                 {ok, _} = schedule(Process, <<"1,3,5,7">>),
+                 file:write_file("demo-process-id", hb_message:id(Process, all))
+             catch Class:Reason -> {error, {Class, Reason}}
+             end,
+    Result =:= ok orelse io:format(standard_error, "kem_hb_node: ao example failed: ~0tp~n", [Result]).
+
+%% @doc A signed lua@5.3a process whose module is lua/bundle.sh's script (lua/kem.lua ahead
+%% of lua/kem-device.lua; Prefix before both), written into the node's store, as HyperBEAM's
+%% own dev_lua tests make one.
+ao_process(Repo, Prefix) ->
+    Script = list_to_binary(os:cmd("sh " ++ filename:join([Repo, "lua", "bundle.sh"]))),
+    Wallet = hb:wallet(),
+    Process = hb_message:commit(
+                #{<<"device">> => <<"process@1.0">>,
+                  <<"type">> => <<"Process">>,
+                  <<"scheduler-device">> => <<"scheduler@1.0">>,
+                  <<"execution-device">> => <<"lua@5.3a">>,
+                  <<"module">> => #{<<"content-type">> => <<"application/lua">>,
+                                    <<"body">> => <<Prefix/binary, Script/binary>>},
+                  <<"authority">> => [hb:address()],
+                  <<"scheduler-location">> => hb_util:human_id(ar_wallet:to_address(Wallet)),
+                  <<"random-seed">> => rand:uniform(1 bsl 30)},
+                Wallet),
+    case binary:match(Script, <<"package.loaded[\"kem\"]">>) of
+        nomatch -> {error, {no_bundle, Script}};
+        _ ->
+            {ok, _} = hb_cache:write(Process, #{}),
+            {ok, Process}
+    end.
+
+%% @doc Schedules one message carrying "values" on the process (the process's scheduler is
+%% this node).
+schedule(Process, Values) ->
+    Wallet = hb:wallet(),
+    Message = hb_message:commit(
+                #{<<"path">> => <<"schedule">>,
+                  <<"method">> => <<"POST">>,
+                  <<"body">> => hb_message:commit(
+                                  #{<<"target">> => hb_message:id(Process, all),
+                                    <<"type">> => <<"Message">>,
+                                    <<"values">> => Values,
+                                    <<"random-seed">> => rand:uniform(1 bsl 30)},
+                                  Wallet)},
+                Wallet),
+    hb_ao:resolve(Process, Message, #{hashpath => ignore}).

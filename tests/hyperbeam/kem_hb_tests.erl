@@ -283,40 +283,12 @@ ao_without_default_devices(Node) ->
     ?assertEqual(500, Status),
     ?assertNotEqual(nomatch, binary:match(Error, <<"module_not_admissable,<<\"kem@1.0\">>">>)).
 
-%% A signed lua@5.3a process whose module is the bundled example (Prefix first), written into
-%% the node's store, as HyperBEAM's dev_lua tests make one.
 lua_process(#{repo := Repo}, Prefix) ->
-    Script = list_to_binary(os:cmd("sh " ++ filename:join([Repo, "lua", "bundle.sh"]))),
-    ?assertNotEqual(nomatch, binary:match(Script, <<"package.loaded[\"kem\"]">>)),
-    Wallet = hb:wallet(),
-    Process = hb_message:commit(
-                #{<<"device">> => <<"process@1.0">>,
-                  <<"type">> => <<"Process">>,
-                  <<"scheduler-device">> => <<"scheduler@1.0">>,
-                  <<"execution-device">> => <<"lua@5.3a">>,
-                  <<"module">> => #{<<"content-type">> => <<"application/lua">>,
-                                    <<"body">> => <<Prefix/binary, Script/binary>>},
-                  <<"authority">> => [hb:address()],
-                  <<"scheduler-location">> => hb_util:human_id(ar_wallet:to_address(Wallet)),
-                  <<"test-random-seed">> => rand:uniform(1 bsl 30)},
-                Wallet),
-    {ok, _} = hb_cache:write(Process, #{}),
+    {ok, Process} = kem_hb_node:ao_process(Repo, Prefix),
     Process.
 
-%% Schedules one message carrying "values" on the process.
 schedule(Process, Values) ->
-    Wallet = hb:wallet(),
-    Message = hb_message:commit(
-                #{<<"path">> => <<"schedule">>,
-                  <<"method">> => <<"POST">>,
-                  <<"body">> => hb_message:commit(
-                                  #{<<"target">> => hb_message:id(Process, all),
-                                    <<"type">> => <<"Message">>,
-                                    <<"values">> => Values,
-                                    <<"random-seed">> => rand:uniform(1 bsl 30)},
-                                  Wallet)},
-                Wallet),
-    {ok, _} = hb_ao:resolve(Process, Message, #{hashpath => ignore}).
+    {ok, _} = kem_hb_node:schedule(Process, Values).
 
 %% The process's latest result key, read over HTTP as any client would.
 process_result(Node, Process, Key) ->
