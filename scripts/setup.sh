@@ -19,7 +19,7 @@ packages=(
   libcurl4-openssl-dev libssl-dev libpng-dev
   erlang-base erlang-dev erlang-eunit erlang-inets erlang-crypto erlang-ssl erlang-public-key
   erlang-tools erlang-syntax-tools erlang-parsetools rebar3
-  lua5.3 wrk curl
+  lua5.3 wrk curl socat debootstrap
 )
 
 missing=()

@@ -9,6 +9,7 @@
 #       starts node NAME (state in build-hb/nodes/NAME, log in build-hb/nodes/NAME.log, PID in
 #       build-hb/nodes/NAME.pid) and returns once it answers HTTP, or fails with its log.
 #       --store-results: HyperBEAM's own default for HTTP calls (results into the store).
+#       KEM_HB_DEMO=1: also make the ao example (kem_hb_node:demo/0).
 #       --kem-in-defaults: the operator's one-line change to hb_opts (kem@1.0 in the default
 #       preloaded_devices), without which ao.resolve in Lua cannot reach kem@1.0.
 #   scripts/hb/node.sh stop NAME      stops it by its PID (TERM, then KILL after 10 s)
@@ -69,6 +70,7 @@ start() {
   mkdir -p "$dir"
   # ip netns exec, unshare, chroot, env and bash each exec the next, so $! is the VM's PID.
   KEM_HB_CMD="exec env KEM_HB_PORT=$port KEM_HB_DIR=$hb_root/$dir KEM_HB_STORE_RESULTS=$store \
+    KEM_HB_DEMO=${KEM_HB_DEMO:-0} \
     KEM_REPO_DIR=$hb_root erl -noshell -noinput $(code_path $defaults) -s kem_hb_node start"
   export KEM_HB_CMD hb_use_chroot
   ip netns exec "$ns" bash -c 'source scripts/hb/chroot.sh; hb_exec_replace "$KEM_HB_CMD"' \
