@@ -81,8 +81,7 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 
-log "the proof of concept's request:"
-echo "\$ curl -X POST http://localhost:$port/~kem@1.0/execute_kernel ... | od -An -tx1"
+log "the proof of concept's request: curl -X POST http://localhost:$port/~kem@1.0/execute_kernel ... | od -An -tx1"
 curl -sS -X POST "http://localhost:$port/~kem@1.0/execute_kernel" \
   -H "Content-Type: application/json" \
   -d "{\"kernel_id\": \"$poc_id\", \"input_data\": [1,3,5,7], \"output_size_hint\": 1}" \
@@ -94,8 +93,8 @@ echo
 if [[ $kind == hyperbeam ]]; then
   for _ in $(seq 1 50); do [[ -s build-hb/nodes/main/demo-process-id ]] && break; sleep 0.2; done
   process=$(cat build-hb/nodes/main/demo-process-id)
-  log "the ao example (lua/kem-device.lua, values 1,3,5,7, doubled through ao.resolve):"
-  echo "\$ curl http://localhost:$port/$process/now/results/output/data"
+  log "the ao example (lua/kem-device.lua, values 1,3,5,7, doubled through ao.resolve):" \
+    "curl http://localhost:$port/$process/now/results/output/data"
   curl -sS "http://localhost:$port/$process/now/results/output/data"
   echo
 fi
