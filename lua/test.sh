@@ -19,7 +19,7 @@ lua5.3 tests/bundle_test.lua "$bundle"
 if [ -n "${KEM_LUERL_EBIN:-}" ]; then
   escript tests/luerl_check.escript "$KEM_LUERL_EBIN"
 else
-  echo "luerl check SKIPPED: set KEM_LUERL_EBIN to luerl 1.3.0's ebin dir to run it"
+  echo "luerl check not run here: set KEM_LUERL_EBIN to luerl 1.3.0's ebin dir (tests/hyperbeam/run.sh runs it with HyperBEAM's own luerl)"
 fi
 if [ -n "${KEM_HTTP_PORT:-}" ]; then
   lua5.3 tests/e2e_test.lua "$KEM_HTTP_PORT"

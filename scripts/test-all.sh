@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test suite: the C++ suites (ctest) in a warnings-as-errors build, again under
-# AddressSanitizer + UndefinedBehaviorSanitizer, then the Erlang (EUnit) and Lua suites.
+# AddressSanitizer + UndefinedBehaviorSanitizer, then the Erlang (EUnit) and Lua suites, then
+# everything through a real HyperBEAM node (tests/hyperbeam/run.sh: OTP 27, GCC 14).
 # Installs and builds whatever is missing first. Exits non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,4 +43,6 @@ if [[ -x lua/test.sh ]]; then
   section "Lua suites"
   lua/test.sh
 fi
+section "Through a real HyperBEAM node (tests/hyperbeam/run.sh)"
+tests/hyperbeam/run.sh
 section "all suites passed"

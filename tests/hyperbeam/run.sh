@@ -74,7 +74,8 @@ section "kem_hb_tests, HyperBEAM's default devices unchanged"
 in_node_vm 10111 "$work/without-change" 300 "$(code_path)" "$eunit_cmd"
 
 section "docs/hyperbeam.md walkthrough against a node started as the main job does"
-tests/hyperbeam/docs_walkthrough.sh "$ns"
+# (the main job's own namespace, kem-hb, and port 10001, as a user runs it)
+tests/hyperbeam/docs_walkthrough.sh
 
 section "load through HyperBEAM: $load_total requests over $load_connections connections"
 in_node_vm 10121 "$work/load" 600 "$(code_path)" \

@@ -26,7 +26,9 @@ info(_) ->
 
 %% @doc An exported key in any case and either spelling.
 handle_key(Key, Msg1, Msg2, Opts) ->
-    Name = binary:replace(string:lowercase(key_text(Key)), <<"-">>, <<"_">>, [global]),
+    % Byte by byte: a key is any binary, not always UTF-8 (string:lowercase/1 raises on that).
+    Name = << <<(case C of $- -> $_; _ when C >= $A, C =< $Z -> C + 32; _ -> C end)>>
+              || <<C>> <= key_text(Key) >>,
     case Name of
         <<"info">> -> info(Msg1, Msg2, Opts);
         <<"execute_kernel">> -> execute_kernel(Msg1, Msg2, Opts);

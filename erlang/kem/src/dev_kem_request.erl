@@ -85,9 +85,13 @@ percent_decoded(B64) ->
     case binary:match(B64, <<"%">>) of
         nomatch -> B64;
         _ ->
-            case uri_string:percent_decode(B64) of
+            % uri_string:percent_decode/1 returns an error tuple for some bad input and
+            % throws one for other (OTP 25 and 27 alike).
+            try uri_string:percent_decode(B64) of
                 Decoded when is_binary(Decoded) -> Decoded;
-                {error, _, _} -> throw({bad_request, <<"input_base64 is not valid base64">>})
+                _ -> throw({bad_request, <<"input_base64 is not valid base64">>})
+            catch
+                throw:{error, _, _} -> throw({bad_request, <<"input_base64 is not valid base64">>})
             end
     end.
 
