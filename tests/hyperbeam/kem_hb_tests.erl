@@ -47,6 +47,7 @@ with_change() ->
      {"every handler in its dashed spelling", fun dashed_handlers/1},
      {"request fields as headers and query keys", fun headers_and_query/1},
      {"every error class: status and JSON body", fun error_classes/1},
+     {"a call past its timeout: 504, then the next call works", fun timeout_then_recovery/1},
      {"execute_kernel_with_params: raw RGBA8 and PNG", fun image_calls/1},
      {"calls leave the store alone; HyperBEAM's default stores them", fun store_growth/1},
      {"ao process: ao.resolve doubles values on the GPU", fun ao_process_doubles/1},
@@ -67,7 +68,8 @@ setup() ->
     ok = filelib:ensure_dir(filename:join(Pins, "x")),
     Kernels = #{pixelize => pin(Pins, kernel(Repo, "pixelize.wgsl")),
                 broken => pin(Pins, <<"@compute @workgroup_size(1) fn main() { let x = undefined_name; }">>),
-                endless => pin(Pins, endless_source())},
+                endless => pin(Pins, endless_source()),
+                spin => pin(Pins, kem_test_env:spin_source())},
     {ok, _} = application:ensure_all_started(inets),
     {ok, _} = kem_hb_node:start(#{port => Port, dir => Dir}),
     #{url => url(Port), port => Port, dir => Dir, repo => Repo, kernels => Kernels}.
@@ -208,6 +210,17 @@ error_classes(Node) ->
       end, Cases),
     % A key the device does not have is HyperBEAM's own 404.
     ?assertMatch({404, _, _}, get(Node, "/~kem@1.0/no_such_key")).
+
+%% The spin kernel (about 1 s on lavapipe for 128 invocations) against a 300 ms timeout.
+timeout_then_recovery(Node) ->
+    #{spin := Spin} = maps:get(kernels, Node),
+    Body = call_body(Spin, binary:copy(<<1, 2, 3, 4>>, 128), #{<<"timeout">> => 300}),
+    {Status, Headers, Reply} = post(Node, "/~kem@1.0/execute_kernel", Body),
+    ?assertEqual(504, Status),
+    ?assertEqual("application/json", header("content-type", Headers)),
+    ?assertMatch(#{<<"error">> := <<"timeout">>}, json(Reply)),
+    ?assertEqual({200, <<2, 6, 10, 14>>},
+                 status_body(post(Node, "/~kem@1.0/execute_kernel", ?SEED_BODY))).
 
 image_calls(Node) ->
     #{pixelize := Pixelize} = maps:get(kernels, Node),

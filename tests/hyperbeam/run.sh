@@ -11,12 +11,13 @@
 #   4. KEM's EUnit suites on OTP 27 against HyperBEAM's real hb_ao and hb_json;
 #   5. lua/ suites under HyperBEAM's own luerl build.
 # Every process it starts is stopped by PID; the namespace is removed at the end.
-# Usage: tests/hyperbeam/run.sh [LOAD_TOTAL [LOAD_CONNECTIONS]]   (default 1200 64)
+#   6. the main job's fallback: KEM's own endpoint when HyperBEAM cannot be built.
+# Usage: tests/hyperbeam/run.sh [LOAD_TOTAL [LOAD_CONNECTIONS]]   (default 1600 64)
 set -euo pipefail
 hb_root=$(cd "$(dirname "$0")/../.." && pwd)
 source "$hb_root/scripts/hb/chroot.sh"
 cd "$hb_root"
-load_total=${1:-1200}
+load_total=${1:-1600}   # 1,000 of them valid kem@1.0 calls (10 of every 16)
 load_connections=${2:-64}
 
 section() { printf '\n---- %s ----\n' "$*"; }
@@ -39,7 +40,8 @@ trap cleanup EXIT
 
 # The test modules and the CPU references they compare with, compiled with OTP 27.
 hb_exec "erlc +warnings_as_errors -o $work/ebin tests/hyperbeam/kem_hb_tests.erl \
-  erlang/kem/test/kem_ref.erl erlang/kem/test/kem_png_ref.erl scripts/hb/kem_hb_node.erl \
+  erlang/kem/test/kem_ref.erl erlang/kem/test/kem_png_ref.erl erlang/kem/test/kem_test_env.erl \
+  scripts/hb/kem_hb_node.erl \
   bench/http-load/kem_http_load.erl"
 
 # Every application of the HyperBEAM build, then the test modules. Each -pa goes to the front
@@ -88,5 +90,14 @@ tests/hyperbeam/kem_eunit_otp27.sh
 section "lua/ suites under HyperBEAM's luerl"
 luerl_ebin=build-hb/HyperBEAM/_build/default/checkouts/luerl/ebin
 hb_exec "escript lua/tests/luerl_check.escript $luerl_ebin"
+
+section "the main job's fallback: KEM's own endpoint where HyperBEAM cannot be built"
+fallback=$(KEM_HB_SHARED=/nonexistent scripts/run-node.sh --once 2>"$work/fallback.log") || {
+  cat "$work/fallback.log"; exit 1; }
+grep -q "serving KEM's own endpoint instead" "$work/fallback.log" || {
+  echo "the fallback did not say it served KEM's own endpoint"; cat "$work/fallback.log"; exit 1; }
+[[ $(head -1 <<<"$fallback") == " 02 06 0a 0e" ]] || {
+  echo "the fallback answered: $fallback"; exit 1; }
+echo "fallback: the seed's request answered 02 06 0a 0e from KEM's own endpoint"
 
 section "HyperBEAM suites passed"
