@@ -6,30 +6,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --no-build
-jobs=$(nproc)
-
 section() { printf '\n==== %s ====\n' "$*"; }
 
-build_and_test() {  # build-dir, cmake args...
-  local dir=$1
-  shift
-  if [[ ! -f $dir/build.ninja ]]; then
-    cmake -S . -B "$dir" -G Ninja -DKEM_WERROR=ON -DKEM_BUILD_BENCH=OFF "$@" >/dev/null
-  fi
-  cmake --build "$dir" --parallel "$jobs" 2>&1 | { grep -vE '^\[[0-9]+/[0-9]+\] ' || true; }
-  (cd "$dir" && ctest --output-on-failure --parallel "$jobs" --timeout 900)
-}
-
 section "C++ suites (release build, warnings as errors)"
-build_and_test build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo
+scripts/cxx-suites.sh build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 section "C++ suites under AddressSanitizer + UndefinedBehaviorSanitizer"
 # Leak detection is off: Dawn and the Vulkan driver are not instrumented and keep allocations
 # for the life of the process, which LeakSanitizer would report as ours.
-export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
-export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-build_and_test build-asan -DCMAKE_BUILD_TYPE=Debug -DKEM_SANITIZE=ON
-unset ASAN_OPTIONS UBSAN_OPTIONS
+ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  scripts/cxx-suites.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DKEM_SANITIZE=ON
+
+section "C++ suites with a second toolchain: GCC 14 and Debian 13's libraries (trixie chroot)"
+(source scripts/hb/chroot.sh && hb_env_ready &&
+   hb_exec "scripts/cxx-suites.sh build-gcc14 -DCMAKE_BUILD_TYPE=RelWithDebInfo")
 
 if [[ -x erlang/kem/test.sh ]]; then
   section "Erlang suites (rebar3 eunit)"

@@ -4,6 +4,7 @@
 
 #include "cli/cli_io.h"
 #include "cli/commands.h"
+#include "cli/diagnostics.h"
 #include "cli/store_options.h"
 
 namespace kem::cli {
@@ -13,6 +14,7 @@ struct CheckArgs {
   std::string kernel;
   std::string entry = "main";
   std::string adapter;
+  std::string format = "text";
   StoreCliOptions store;
 };
 
@@ -24,15 +26,13 @@ int check(const CheckArgs& args) {
   if (!executor) return print_error(executor.error()), kExitFailure;
   auto reflection = (*executor)->check(source, args.entry);
   if (!reflection) {
-    // Compile errors read like a compiler's: FILE:LINE:COLUMN: message.
+    // Compile errors read like a compiler's (FILE:LINE:COL: error: ..., with a caret), or, with
+    // --format json, as JSON on standard output for tools.
     const Error& e = reflection.error();
-    if (e.code == ErrorCode::compile_error) {
-      std::stringstream lines(e.message);
-      std::string line;
-      while (std::getline(lines, line)) std::cerr << args.kernel << ":" << line << "\n";
-    } else {
-      print_error(e);
-    }
+    if (args.format == "json" && e.code == ErrorCode::compile_error)
+      std::cout << diagnostics_json(args.kernel, parse_diagnostics(e.message)).dump(2) << "\n";
+    else
+      print_kernel_error(args.kernel, source, e);
     return kExitFailure;
   }
   nlohmann::json out;
@@ -59,6 +59,9 @@ void add_check_command(CLI::App& app, int& exit_status) {
   cmd->add_option("kernel", args->kernel, "Kernel: a .wgsl file or an Arweave ID")->required();
   cmd->add_option("--entry", args->entry, "Entry point (default main)");
   cmd->add_option("--adapter", args->adapter, "Adapter: name substring, #index, cpu");
+  cmd->add_option("--format", args->format,
+                  "text (FILE:LINE:COL: error: lines) or json (compile errors as JSON on stdout)")
+      ->check(CLI::IsMember({"text", "json"}));
   add_store_options(cmd, args->store);
   cmd->callback([args, &exit_status] { exit_status = check(*args); });
 }

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "cli/cli_io.h"
+#include "cli/diagnostics.h"
 #include "cli/commands.h"
 #include "cli/store_options.h"
 
@@ -109,7 +110,7 @@ int run(const RunArgs& args) {
   auto executor = make_executor(args.adapter);
   if (!executor) return print_error(executor.error()), kExitFailure;
   auto output = (*executor)->run(request);
-  if (!output) return print_error(output.error()), kExitFailure;
+  if (!output) return print_kernel_error(args.kernel, source, output.error()), kExitFailure;
   auto text = format_output(*output, args.format);
   if (!text) return print_error(text.error()), kExitUsage;
 

@@ -100,10 +100,33 @@ TEST_F(KemCli, CheckReportsCompileErrorsWithLineAndColumn) {
                    "fn main() {\n"
                    "  let x: u32 = input[0] + oops;\n"
                    "}\n");
+  // As GCC, Clang and Tint print them: FILE:LINE:COL: error: message, the line, a caret.
+  const std::string expected = bad.string() + ":4:27: error: unresolved value 'oops'\n" +
+                               "      let x: u32 = input[0] + oops;\n" +
+                               "                              ^\n";
   auto o = kem("check " + bad.string());
   EXPECT_EQ(o.status, 1);
-  EXPECT_NE(o.err.find(bad.string() + ":4:27:"), std::string::npos) << o.err;
-  EXPECT_NE(o.err.find("oops"), std::string::npos) << o.err;
+  EXPECT_EQ(o.err, expected);
+  o = kem("run " + bad.string(), "abcd");
+  EXPECT_EQ(o.status, 1);
+  EXPECT_EQ(o.err, expected);
+  // For tools: the same facts as JSON on standard output.
+  o = kem("check --format json " + bad.string());
+  EXPECT_EQ(o.status, 1);
+  auto j = nlohmann::json::parse(o.out);
+  EXPECT_EQ(j, nlohmann::json({{"error", "compile_error"},
+                               {"file", bad.string()},
+                               {"diagnostics", {{{"line", 4}, {"column", 27},
+                                                 {"message", "unresolved value 'oops'"}}}}}));
+}
+
+TEST_F(KemCli, ATabBeforeTheColumnStaysATabUnderIt) {
+  auto bad = write("tab.wgsl", "@compute @workgroup_size(1)\nfn main() {\n\tlet x = nope;\n}\n");
+  auto o = kem("check " + bad.string());
+  EXPECT_EQ(o.status, 1);
+  EXPECT_EQ(o.err, bad.string() + ":3:10: error: unresolved value 'nope'\n" +
+                       "    \tlet x = nope;\n" +
+                       "    \t        ^\n");
 }
 
 TEST_F(KemCli, RuntimeErrorsExitWithOne) {

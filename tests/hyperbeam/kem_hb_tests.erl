@@ -67,7 +67,7 @@ setup() ->
     Pins = filename:join(Dir, "pins"),
     ok = filelib:ensure_dir(filename:join(Pins, "x")),
     Kernels = #{pixelize => pin(Pins, kernel(Repo, "pixelize.wgsl")),
-                broken => pin(Pins, <<"@compute @workgroup_size(1) fn main() { let x = undefined_name; }">>),
+                broken => pin(Pins, <<"@compute @workgroup_size(1)\nfn main() {\n  let x = undefined_name;\n}\n">>),
                 endless => pin(Pins, endless_source()),
                 spin => pin(Pins, kem_test_env:spin_source())},
     {ok, _} = application:ensure_all_started(inets),
@@ -208,6 +208,11 @@ error_classes(Node) ->
           ?assertEqual({Body, Code}, {Body, GotCode}),
           ?assert(is_binary(Details) andalso byte_size(Details) > 0)
       end, Cases),
+    % A compile error's position, also as numbers.
+    {422, _, CompileError} = post(Node, "/~kem@1.0/execute_kernel", call_body(Broken, <<1, 2, 3, 4>>, #{})),
+    ?assertMatch(#{<<"line">> := 3, <<"column">> := 11,
+                   <<"details">> := <<"3:11: unresolved value 'undefined_name'", _/binary>>},
+                 json(CompileError)),
     % A key the device does not have is HyperBEAM's own 404.
     ?assertMatch({404, _, _}, get(Node, "/~kem@1.0/no_such_key")).
 

@@ -106,10 +106,21 @@ json(Status, Term) ->
            <<"body">> => kem_hb:json_encode(Term)}}.
 
 failure({error, {Code, Details}}) ->
-    Body = kem_hb:json_encode(#{<<"error">> => atom_to_binary(Code, utf8),
-                                <<"details">> => Details}),
+    Body = kem_hb:json_encode(maps:merge(#{<<"error">> => atom_to_binary(Code, utf8),
+                                           <<"details">> => Details},
+                                         position(Code, Details))),
     {error, #{<<"status">> => status_of(Code), <<"content-type">> => <<"application/json">>,
               <<"body">> => Body}}.
+
+%% A compile error's details start with the kernel's LINE:COL (the first diagnostic's): they
+%% are also given as numbers, for tools.
+position(compile_error, Details) when is_binary(Details) ->
+    case re:run(Details, <<"^([0-9]+):([0-9]+):">>, [{capture, all_but_first, binary}]) of
+        {match, [Line, Column]} ->
+            #{<<"line">> => binary_to_integer(Line), <<"column">> => binary_to_integer(Column)};
+        nomatch -> #{}
+    end;
+position(_, _) -> #{}.
 
 %% @doc The HTTP status of an error code.
 -spec status_of(atom()) -> 400 | 404 | 422 | 500 | 503 | 504.

@@ -99,7 +99,18 @@ errors() ->
                  call(#{<<"kernel_id">> => kem_test_env:pin("byte-histogram.wgsl"), <<"input_data">> => [1, 2],
                         <<"params">> => [2], <<"output_size">> => 1024, <<"loop_budget">> => 0})),
     ?assertEqual({422, <<"limit_exceeded">>},
-                 call(#{<<"kernel_id">> => Id, <<"input_data">> => [1], <<"output_size_hint">> => 1 bsl 40})).
+                 call(#{<<"kernel_id">> => Id, <<"input_data">> => [1], <<"output_size_hint">> => 1 bsl 40})),
+    compile_error_position().
+
+%% A compile error keeps LINE:COL at the start of its details and gives them as numbers too.
+compile_error_position() ->
+    Broken = kem_test_env:pin_source(<<"@compute @workgroup_size(1)\nfn main() {\n  let x = nope;\n}\n">>),
+    {error, #{<<"status">> := 422, <<"body">> := Body}} =
+        dev_kem:execute_kernel(?BASE, #{<<"body">> => kem_json:encode(#{<<"kernel_id">> => Broken,
+                                                                       <<"input_data">> => [1]})}, #{}),
+    ?assertMatch({ok, #{<<"error">> := <<"compile_error">>, <<"line">> := 3, <<"column">> := 11,
+                        <<"details">> := <<"3:11: unresolved value 'nope'", _/binary>>}},
+                 kem_json:decode(Body)).
 
 image() ->
     {W, H, Block} = {6, 5, 2},

@@ -5,7 +5,8 @@
 kem_nif_test_() ->
     {setup, fun kem_test_env:setup/0, fun(_) -> ok end,
      [fun poc_check/0, fun poc_errors/0, fun hello/0, fun adapter_info/0,
-      fun png_roundtrip/0, fun png_errors/0,
+      fun png_roundtrip/0, fun png_stored_samples/0, fun png_issue_examples/0,
+      fun png_written_without_colour_chunks/0, fun png_errors/0,
       {timeout, 60, fun pixelize_png/0}, {timeout, 60, fun pixelize_raw/0}, fun image_errors/0]}.
 
 %% The proof of concept's own check.
@@ -43,6 +44,68 @@ png_roundtrip() ->
     ?assertEqual({ok, {W, H, Rgba}}, kem_nif:nif_png_decode(Png, 1 bsl 20)),
     {ok, Encoded} = kem_nif:nif_png_encode(W, H, Rgba),
     ?assertEqual({W, H, Rgba}, kem_png_ref:decode(Encoded)).
+
+%% Every colour type and bit depth, palettes with tRNS, gamma and colour-space chunks, Adam7:
+%% the kernel must see the samples stored in the file (kem_png_ref:rgba8/1), never converted.
+png_stored_samples() ->
+    rand:seed(exsss, {12, 34, 56}),
+    Gamma1 = {<<"gAMA">>, <<100000:32>>},
+    Gamma22 = {<<"gAMA">>, <<45455:32>>},
+    Srgb = {<<"sRGB">>, <<0>>},
+    Iccp = {<<"iCCP">>, <<"test profile", 0, 0, (zlib:compress(binary:copy(<<7>>, 300)))/binary>>},
+    Cases = [{gray, 1, []}, {gray, 2, []}, {gray, 4, [Gamma22]}, {gray, 8, [Srgb]},
+             {gray, 16, [Gamma1]}, {gray_alpha, 8, []}, {gray_alpha, 16, [Iccp]},
+             {rgb, 8, [Gamma1]}, {rgb, 16, [Gamma22, Srgb]}, {rgba, 8, [Iccp]}, {rgba, 16, []},
+             {palette, 1, []}, {palette, 4, [Gamma22]}, {palette, 8, [Srgb]}],
+    lists:foreach(
+      fun({Color, Depth, Chunks}) ->
+          lists:foreach(
+            fun(Interlace) ->
+                Image = random_image(Color, Depth, 11, 7),
+                Png = kem_png_ref:encode(Image#{chunks => Chunks, interlace => Interlace}),
+                ?assertEqual({{Color, Depth, Interlace}, {ok, {11, 7, kem_png_ref:rgba8(Image)}}},
+                             {{Color, Depth, Interlace}, kem_nif:nif_png_decode(Png, 1 bsl 20)})
+            end, [false, true])
+      end, Cases).
+
+random_image(Color, Depth, W, H) ->
+    Max = (1 bsl Depth) - 1,
+    S = fun() -> rand:uniform(Max + 1) - 1 end,
+    {Pixel, Extra} =
+        case Color of
+            gray -> {fun() -> {S()} end, #{}};
+            gray_alpha -> {fun() -> {S(), S()} end, #{}};
+            rgb -> {fun() -> {S(), S(), S()} end, #{}};
+            rgba -> {fun() -> {S(), S(), S(), S()} end, #{}};
+            palette ->
+                Entries = [{rand:uniform(256) - 1, rand:uniform(256) - 1, rand:uniform(256) - 1}
+                           || _ <- lists:seq(0, Max)],
+                % Alphas for the first half of the entries only: the rest are opaque.
+                Trns = [rand:uniform(256) - 1 || _ <- lists:seq(0, Max div 2)],
+                {fun() -> {S()} end, #{palette => Entries, trns => Trns}}
+        end,
+    Extra#{width => W, height => H, color => Color, depth => Depth,
+           pixels => [[Pixel() || _ <- lists:seq(1, W)] || _ <- lists:seq(1, H)]}.
+
+%% The values of issue 15, as the proof of concept's decoder gives them: gamma 1.0 leaves 8-bit
+%% samples alone (the old decoder turned 1, 18, 64, 127 into 21, 76, 136, 186), and a 16-bit
+%% sample keeps its high byte (0x1234 -> 18, 0x0080 -> 0; it gave 76 and 14).
+png_issue_examples() ->
+    Rgb = kem_png_ref:encode(#{width => 4, height => 1, color => rgb, depth => 8,
+                               chunks => [{<<"gAMA">>, <<100000:32>>}],
+                               pixels => [[{1, 1, 1}, {18, 18, 18}, {64, 64, 64}, {127, 127, 127}]]}),
+    ?assertEqual({ok, {4, 1, <<1, 1, 1, 255, 18, 18, 18, 255, 64, 64, 64, 255, 127, 127, 127, 255>>}},
+                 kem_nif:nif_png_decode(Rgb, 1 bsl 20)),
+    Deep = kem_png_ref:encode(#{width => 2, height => 1, color => gray, depth => 16,
+                                pixels => [[{16#1234}, {16#0080}]]}),
+    ?assertEqual({ok, {2, 1, <<18, 18, 18, 255, 0, 0, 0, 255>>}}, kem_nif:nif_png_decode(Deep, 1 bsl 20)).
+
+%% The output PNG has no gamma or colour-space chunk that would make a viewer change its
+%% pixels: only IHDR, IDAT and IEND.
+png_written_without_colour_chunks() ->
+    {ok, Png} = kem_nif:nif_png_encode(3, 2, crypto:strong_rand_bytes(24)),
+    ?assertEqual([], [T || T <- kem_png_ref:chunk_types(Png),
+                           lists:member(T, [<<"gAMA">>, <<"sRGB">>, <<"iCCP">>, <<"cHRM">>])]).
 
 png_errors() ->
     Png = kem_png_ref:encode(4, 4, binary:copy(<<1, 2, 3, 4>>, 16)),
