@@ -16,7 +16,7 @@ backport_packages=(mesa-vulkan-drivers libvulkan1)
 packages=(
   cmake ninja-build g++ pkg-config
   nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libcurl4-openssl-dev libssl-dev libpng-dev
+  libcurl4-openssl-dev libssl-dev libpng-dev libturbojpeg0-dev
   erlang-base erlang-dev erlang-eunit erlang-inets erlang-crypto erlang-ssl erlang-public-key
   erlang-tools erlang-syntax-tools erlang-parsetools rebar3
   lua5.3 wrk curl socat debootstrap

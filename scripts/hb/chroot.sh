@@ -22,10 +22,10 @@ hb_chroot_packages=(
   erlang-tools erlang-syntax-tools erlang-parsetools erlang-os-mon erlang-asn1
   erlang-runtime-tools rebar3
   gcc g++ cmake ninja-build pkg-config nlohmann-json3-dev libcurl4-openssl-dev libssl-dev
-  libpng-dev libcli11-dev libgtest-dev libgmock-dev wrk mesa-vulkan-drivers libvulkan1 curl ca-certificates lua5.3
+  libpng-dev libturbojpeg0-dev libcli11-dev libgtest-dev libgmock-dev wrk mesa-vulkan-drivers libvulkan1 curl ca-certificates lua5.3
 )
 # Bump when hb_chroot_packages changes, so an existing chroot is brought up to date.
-hb_chroot_stamp_value="2026-12-01.5 ${hb_chroot_packages[*]}"
+hb_chroot_stamp_value="2026-12-01.6 ${hb_chroot_packages[*]}"
 
 hb_log() { printf '[hb] %s\n' "$*" >&2; }
 

@@ -48,7 +48,7 @@ with_change() ->
      {"request fields as headers and query keys", fun headers_and_query/1},
      {"every error class: status and JSON body", fun error_classes/1},
      {"a call past its timeout: 504, then the next call works", fun timeout_then_recovery/1},
-     {"execute_kernel_with_params: raw RGBA8 and PNG", fun image_calls/1},
+     {"execute_kernel_with_params: raw RGBA8, PNG and JPEG", fun image_calls/1},
      {"calls leave the store alone; HyperBEAM's default stores them", fun store_growth/1},
      {"ao process: ao.resolve doubles values on the GPU", fun ao_process_doubles/1},
      {"ao process: an unknown kernel is an error inside Lua", fun ao_unknown_kernel/1}].
@@ -238,7 +238,17 @@ image_calls(Node) ->
     Png = call_body(Pixelize, kem_png_ref:encode(W, H, Rgba), #{<<"params">> => [0, 0, 4]}),
     {200, Headers, Out} = post(Node, "/~kem@1.0/execute_kernel_with_params", Png),
     ?assertEqual("image/png", header("content-type", Headers)),
-    ?assertEqual({W, H, Expected}, kem_png_ref:decode(Out)).
+    ?assertEqual({W, H, Expected}, kem_png_ref:decode(Out)),
+    % JPEG in: pixelize with 1-pixel blocks hands back the decoded pixels, which must be the
+    % independent decoder's (jpeg-js, erlang/kem/test/data) within two decoders' rounding.
+    Data = filename:join([maps:get(repo, Node), "erlang", "kem", "test", "data"]),
+    {ok, Jpeg} = file:read_file(filename:join(Data, "gradient-37x23.jpg")),
+    {ok, Reference} = file:read_file(filename:join(Data, "gradient-37x23.rgba")),
+    JpegBody = call_body(Pixelize, Jpeg, #{<<"params">> => [0, 0, 1], <<"output_format">> => <<"raw">>}),
+    {200, _, Decoded} = post(Node, "/~kem@1.0/execute_kernel_with_params", JpegBody),
+    ?assertEqual(byte_size(Reference), byte_size(Decoded)),
+    Diffs = [abs(A - B) || {A, B} <- lists:zip(binary_to_list(Reference), binary_to_list(Decoded))],
+    ?assert(lists:max(Diffs) =< 3 andalso lists:sum(Diffs) / length(Diffs) =< 1.0).
 
 image(W, H) ->
     {W, H, << <<((X * 37 + Y * 11) rem 256), ((X * Y) rem 256), (255 - X), (Y * 9)>>

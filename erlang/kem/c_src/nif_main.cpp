@@ -5,6 +5,7 @@
 
 #include "nif_check.h"
 #include "nif_node.h"
+#include "nif_jpeg.h"
 #include "nif_png.h"
 #include "nif_store.h"
 #include "nif_submit.h"
@@ -45,6 +46,7 @@ ErlNifFunc nif_funcs[] = {
     {"nif_check", 2, kem_nif::nif_check, kDirtyIo},
     {"nif_png_decode", 2, kem_nif::nif_png_decode, kDirtyCpu},
     {"nif_png_encode", 3, kem_nif::nif_png_encode, kDirtyCpu},
+    {"nif_jpeg_decode", 2, kem_nif::nif_jpeg_decode, kDirtyCpu},
     {"nif_store_start", 1, kem_nif::nif_store_start, kDirtyIo},
     {"nif_resolve", 2, kem_nif::nif_resolve, kDirtyIo},
 };

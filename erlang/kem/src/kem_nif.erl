@@ -7,7 +7,7 @@
 -module(kem_nif).
 -export([hello/0, adapter_info/0, execute_kernel/3, execute_kernel_with_params/3]).
 -export([nif_start/1, nif_started/0, nif_store_started/0, nif_adapter_info/0, nif_stats/0, nif_simulate_device_loss/0,
-         nif_submit/5, nif_cancel/1, nif_check/2, nif_png_decode/2, nif_png_encode/3,
+         nif_submit/5, nif_cancel/1, nif_check/2, nif_png_decode/2, nif_png_encode/3, nif_jpeg_decode/2,
          nif_store_start/1, nif_resolve/2]).
 -on_load(init/0).
 
@@ -52,12 +52,12 @@ adapter_info() ->
 execute_kernel(KernelId, Input, OutputSizeHint) ->
     unwrap(kem:execute({id, KernelId}, Input, #{output_size_hint => OutputSizeHint})).
 
-%% @doc The image call: Input is a PNG (the result is a PNG) or raw RGBA8 with
+%% @doc The image call: Input is a PNG or a JPEG (the result is a PNG) or raw RGBA8 with
 %% Params = <<Width:32/little, Height:32/little, ...>> (the result is raw RGBA8).
 -spec execute_kernel_with_params(binary() | string(), binary(), binary()) ->
     binary() | {error, {atom(), binary()}}.
 execute_kernel_with_params(KernelId, Input, Params) ->
-    Format = case kem_image:is_png(Input) of true -> png; false -> raw end,
+    Format = case kem_image:is_encoded(Input) of true -> png; false -> raw end,
     unwrap(kem_image:execute({id, KernelId}, Input, #{params => Params, output_format => Format})).
 
 unwrap({ok, Output}) -> Output;
@@ -76,5 +76,6 @@ nif_cancel(_Job) -> ?NOT_LOADED.
 nif_check(_Source, _Entry) -> ?NOT_LOADED.
 nif_png_decode(_Png, _MaxBytes) -> ?NOT_LOADED.
 nif_png_encode(_Width, _Height, _Rgba) -> ?NOT_LOADED.
+nif_jpeg_decode(_Jpeg, _MaxBytes) -> ?NOT_LOADED.
 nif_store_start(_Options) -> ?NOT_LOADED.
 nif_resolve(_Kind, _Value) -> ?NOT_LOADED.

@@ -7,6 +7,9 @@ kem_nif_test_() ->
      [fun poc_check/0, fun poc_errors/0, fun hello/0, fun adapter_info/0,
       fun png_roundtrip/0, fun png_stored_samples/0, fun png_issue_examples/0,
       fun png_written_without_colour_chunks/0, fun png_errors/0,
+      fun jpeg_against_an_independent_decoder/0, fun jpeg_exif_orientation_is_not_applied/0,
+      fun jpeg_errors/0, {timeout, 60, fun jpeg_through_the_image_call/0},
+      fun other_image_formats_are_named/0,
       {timeout, 60, fun pixelize_png/0}, {timeout, 60, fun pixelize_raw/0}, fun image_errors/0]}.
 
 %% The proof of concept's own check.
@@ -106,6 +109,89 @@ png_issue_examples() ->
 png_written_without_colour_chunks() ->
     {ok, Png} = kem_nif:nif_png_encode(3, 2, crypto:strong_rand_bytes(24)),
     ?assertEqual([<<"IHDR">>, <<"sRGB">>, <<"IDAT">>, <<"IEND">>], kem_png_ref:chunk_types(Png)).
+
+%% JPEG: libjpeg-turbo's pixels against jpeg-js's (test/data/make_jpeg_fixture.js made both the
+%% file and the reference). Decoders differ in IDCT and colour rounding, so the bound is the one
+%% measured between two correct decoders (at most 3, 0.55 on average); a wrong colour order,
+%% chroma or orientation is off by tens.
+jpeg_against_an_independent_decoder() ->
+    {Jpeg, Reference} = jpeg_fixture(),
+    {ok, {37, 23, Pixels}} = kem_nif:nif_jpeg_decode(Jpeg, 1 bsl 20),
+    assert_close(Reference, Pixels).
+
+jpeg_fixture() ->
+    Dir = filename:join([kem_test_env:repo_dir(), "erlang", "kem", "test", "data"]),
+    {ok, Jpeg} = file:read_file(filename:join(Dir, "gradient-37x23.jpg")),
+    {ok, Reference} = file:read_file(filename:join(Dir, "gradient-37x23.rgba")),
+    {Jpeg, Reference}.
+
+assert_close(Reference, Pixels) ->
+    ?assertEqual(byte_size(Reference), byte_size(Pixels)),
+    Diffs = [abs(A - B) || {A, B} <- lists:zip(binary_to_list(Reference), binary_to_list(Pixels))],
+    ?assert(lists:max(Diffs) =< 3),
+    ?assert(lists:sum(Diffs) / length(Diffs) =< 1.0),
+    % Alpha is opaque everywhere.
+    ?assertEqual([255], lists:usort([A || <<_, _, _, A>> <= Pixels])).
+
+%% An EXIF orientation (6: rotate 90 degrees) changes nothing: pixels as stored, as the proof of
+%% concept's decoder (Rust's image crate) gives them.
+jpeg_exif_orientation_is_not_applied() ->
+    {<<16#FF, 16#D8, Rest/binary>> = Jpeg, _} = jpeg_fixture(),
+    Tiff = <<"II", 42:16/little, 8:32/little, 1:16/little,
+             16#0112:16/little, 3:16/little, 1:32/little, 6:16/little, 0:16, 0:32>>,
+    Exif = <<"Exif", 0, 0, Tiff/binary>>,
+    Rotated = <<16#FF, 16#D8, 16#FF, 16#E1, (byte_size(Exif) + 2):16, Exif/binary, Rest/binary>>,
+    {ok, Plain} = kem_nif:nif_jpeg_decode(Jpeg, 1 bsl 20),
+    ?assertEqual({ok, Plain}, kem_nif:nif_jpeg_decode(Rotated, 1 bsl 20)).
+
+jpeg_errors() ->
+    {Jpeg, _} = jpeg_fixture(),
+    ?assertMatch({error, {limit_exceeded, _}}, kem_nif:nif_jpeg_decode(Jpeg, 37 * 23 * 4 - 1)),
+    ?assertMatch({error, {invalid_argument, _}}, kem_nif:nif_jpeg_decode(<<16#FF, 16#D8, 16#FF>>, 1000)),
+    <<Head:200/binary, _/binary>> = Jpeg,
+    ?assertMatch({error, {invalid_argument, _}}, kem_nif:nif_jpeg_decode(Head, 1 bsl 20)),
+    ?assertError(badarg, kem_nif:nif_jpeg_decode(not_a_binary, 1000)).
+
+%% A JPEG through the proof of concept's image call: an identity kernel hands back the pixels
+%% the kernel saw, and they are the independent decoder's (within its rounding); width and
+%% height reach params words 0 and 1.
+jpeg_through_the_image_call() ->
+    {Jpeg, Reference} = jpeg_fixture(),
+    Identity = {source, <<"
+@group(0) @binding(0) var<storage, read> input: array<u32>;
+@group(0) @binding(1) var<storage, read_write> output: array<u32>;
+struct Params { width: u32, height: u32 }
+@group(0) @binding(2) var<uniform> params: Params;
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) id: vec3<u32>) {
+  if (id.x < params.width && id.y < params.height) {
+    let i = id.y * params.width + id.x;
+    output[i] = input[i];
+  }
+}
+">>},
+    {ok, Raw} = kem_image:execute(Identity, Jpeg, #{params => [0, 0], output_format => raw}),
+    assert_close(Reference, Raw),
+    {ok, Png} = kem_image:execute(Identity, Jpeg, #{params => [0, 0]}),
+    ?assertEqual({37, 23, Raw}, kem_png_ref:decode(Png)).
+
+%% GIF, WebP, TIFF and BMP get an error that names them and what is supported, not a raw-size
+%% complaint; raw pixels that happen to start like a JPEG are still raw pixels.
+other_image_formats_are_named() ->
+    Kernel = {source, kem_test_env:kernel("pixelize.wgsl")},
+    lists:foreach(
+      fun({Name, Bytes}) ->
+          {error, {invalid_argument, Message}} = kem_image:execute(Kernel, Bytes, #{params => [0, 0, 2]}),
+          ?assertNotEqual(nomatch, binary:match(Message, [list_to_binary(Name)])),
+          ?assertNotEqual(nomatch, binary:match(Message, <<"PNG or a JPEG">>))
+      end,
+      [{"GIF", <<"GIF89a", 2:16/little, 2:16/little, 0:80>>},
+       {"WebP", <<"RIFF", 30:32/little, "WEBPVP8 ", 0:128>>},
+       {"TIFF", <<"II", 42, 0, 8:32/little, 0:64>>},
+       {"BMP", <<"BM", 70:32/little, 0:32, 54:32/little, 40:32/little, 0:256>>}]),
+    Magenta = binary:copy(<<255, 216, 255, 7>>, 4),
+    ?assertEqual({ok, kem_ref:pixelize(Magenta, 2, 2, 2)},
+                 kem_image:execute(Kernel, Magenta, #{params => [2, 2, 2], output_format => raw})).
 
 png_errors() ->
     Png = kem_png_ref:encode(4, 4, binary:copy(<<1, 2, 3, 4>>, 16)),
