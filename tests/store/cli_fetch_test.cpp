@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "cli/dash_ids.h"
 #include "cli/store_options.h"
 #include "gateway_fixtures.h"
 #include "hash.h"
@@ -21,16 +22,21 @@ struct Outcome {
   std::string out, err;
 };
 
-// Runs "kem <args...>" through a CLI11 app holding only the fetch command.
-Outcome kem(std::vector<std::string> args) {
+// Runs "kem <args...>" through a CLI11 app holding only the fetch command, with the arguments
+// prepared as main.cpp prepares them (an ID starting with '-', one random ID in 64, is an ID).
+Outcome kem(const std::vector<std::string>& args) {
   CLI::App app{"kem"};
   Outcome outcome;
   add_fetch_command(app, outcome.exit_status);
-  std::reverse(args.begin(), args.end());  // CLI11 takes the arguments last first
+  std::vector<const char*> argv{"kem"};
+  for (const std::string& a : args) argv.push_back(a.c_str());
+  std::vector<std::string> prepared = protect_dash_ids(app, static_cast<int>(argv.size()), argv.data());
+  prepared.erase(prepared.begin());                  // argv[0]
+  std::reverse(prepared.begin(), prepared.end());    // CLI11 takes the arguments last first
   ::testing::internal::CaptureStdout();
   ::testing::internal::CaptureStderr();
   try {
-    app.parse(args);
+    app.parse(prepared);
   } catch (const CLI::ParseError&) {
     outcome.exit_status = 2;  // what main.cpp maps a parse error to
   }
@@ -75,6 +81,18 @@ TEST(KemFetch, ExitStatusesForUsageAndFetchErrors) {
 
   EXPECT_EQ(kem({"fetch", id, "--verify", "maybe"}).exit_status, 2);
   EXPECT_EQ(gateway.requests().size(), 1u);  // the bad ID and the bad option asked nothing
+}
+
+// One random ID in 64 starts with '-': it is still the ID, not an option (CI drew one here).
+TEST(KemFetch, AnIdStartingWithADashIsAnId) {
+  LoopbackGateway gateway;
+  TempDir cache;
+  const std::string id = "-" + std::string(42, 'A');
+  const Outcome missing = kem({"fetch", id, "--gateway", gateway.url(), "--cache-dir", cache.path()});
+  EXPECT_EQ(missing.exit_status, 1);
+  EXPECT_EQ(missing.err, "kem: not_found: kernel " + id + ": no gateway could serve it: " + gateway.url() + ": GET /raw/" +
+                             id + ": HTTP 404 not found\n");
+  EXPECT_EQ(gateway.requests().size(), 1u);
 }
 
 TEST(KemFetch, VerifyOffIsReported) {
