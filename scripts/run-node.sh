@@ -33,6 +33,10 @@ stop_all() {
     kill "$(cat "$pidfile")" 2>/dev/null || true
     rm -f "$pidfile"
   done
+  # The namespace goes too once nothing runs in it (the next start makes it again).
+  if ip netns list 2>/dev/null | grep -qw "$ns" && [[ -z $(ip netns pids "$ns" 2>/dev/null) ]]; then
+    ip netns del "$ns" 2>/dev/null || true
+  fi
 }
 
 case $mode in
