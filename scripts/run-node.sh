@@ -34,7 +34,7 @@ stop_all() {
     rm -f "$pidfile"
   done
   # The namespace goes too once nothing runs in it (the next start makes it again).
-  if ip netns list 2>/dev/null | grep -qw "$ns" && [[ -z $(ip netns pids "$ns" 2>/dev/null) ]]; then
+  if ip netns list 2>/dev/null | awk '{print $1}' | grep -qxF "$ns" && [[ -z $(ip netns pids "$ns" 2>/dev/null) ]]; then
     ip netns del "$ns" 2>/dev/null || true
   fi
 }

@@ -23,7 +23,7 @@ app=build-hb/HyperBEAM
 
 ensure_netns() {
   local ns=$1
-  if ! ip netns list | grep -qw "$ns"; then
+  if ! ip netns list | awk '{print $1}' | grep -qxF "$ns"; then
     ip netns add "$ns"
   fi
   ip -n "$ns" link set lo up
