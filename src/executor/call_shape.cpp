@@ -1,5 +1,6 @@
 #include "executor/call_shape.h"
 
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -86,6 +87,13 @@ Result<CallShape> shape_call(const KernelRequest& request, const ExecutorOptions
         return limit("explicit workgroup count " + std::to_string(w[axis]) +
                      " is over the adapter's maxComputeWorkgroupsPerDimension of " + std::to_string(max));
     }
+    // Each count fits, but drivers count workgroups in 32 bits: lavapipe ran only 196,607 of
+    // 65,535^3 and answered as if it had run them all. A partial output is never an answer.
+    const uint64_t total = uint64_t{w[0]} * w[1] * w[2];
+    if (total > UINT32_MAX)
+      return limit("explicit dispatch of " + std::to_string(w[0]) + " x " + std::to_string(w[1]) + " x " +
+                   std::to_string(w[2]) + " = " + std::to_string(total) +
+                   " workgroups is over 4294967295 in all (drivers count workgroups in 32 bits)");
     shape.workgroups = w;
   } else if (!request.params.empty()) {
     // The image case: a 2-D grid over width = params[0], height = params[1] (1 if absent).

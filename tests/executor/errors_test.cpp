@@ -113,6 +113,22 @@ TEST(Errors, DispatchPastMaxWorkgroupsPerDimension) {
   expect_error(shared_executor().run(r), ErrorCode::invalid_argument, "at least 1");
 }
 
+// Every dimension within the limit, 2^32 workgroups in all: refused, never run in part (lavapipe
+// wrapped the count and answered with a partial output).
+TEST(Errors, DispatchOfTwoToTheThirtyTwoWorkgroupsInAll) {
+  auto info = nlohmann::json::parse(shared_executor().adapter_info_json());
+  uint32_t max = info["limits"]["max_compute_workgroups_per_dimension"];
+  ASSERT_GE(max, 2048u);
+  std::vector<uint8_t> input(4, 1);
+  KernelRequest r;
+  r.source = kSizeOne;
+  r.input = input;
+  r.workgroups = std::array<uint32_t, 3>{2048, 2048, 1024};
+  expect_error(shared_executor().run(r), ErrorCode::limit_exceeded, "= 4294967296 workgroups is over 4294967295 in all");
+  r.workgroups = std::array<uint32_t, 3>{max, max, max};
+  expect_error(shared_executor().run(r), ErrorCode::limit_exceeded, "in all");
+}
+
 TEST(Errors, CompileErrorCarriesLineAndColumn) {
   const std::string source =
       "@group(0) @binding(0) var<storage, read> input: array<u32>;\n"
