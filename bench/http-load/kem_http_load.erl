@@ -67,19 +67,14 @@ run_hyperbeam(_Repo, Script, Total, Connections, Port, Dir) when Total >= Connec
     {ok, _} = kem_hb_node:start(#{port => Port, dir => Dir}),
     Target = {hyperbeam, "http://127.0.0.1:" ++ integer_to_list(Port)},
     _ = wrk(Script, Target, 2 * Connections, Connections),
-    Store0 = store_size(filename:join(Dir, "cache-mainnet")),
+    Store0 = kem_hb_node:store_size(Dir),
     Phase = phase("through HyperBEAM", Script, Target, Total, Connections),
-    Store1 = store_size(filename:join(Dir, "cache-mainnet")),
+    Store1 = kem_hb_node:store_size(Dir),
     io:format("  store    ~b files, ~b bytes before; ~b files, ~b bytes after~n",
               [element(1, Store0), element(2, Store0), element(1, Store1), element(2, Store1)]),
     check(Store1 =:= Store0, "~b calls grew HyperBEAM's store from ~0p to ~0p (files, bytes)",
           [Total, Store0, Store1]),
     summary([Phase]).
-
-%% Files and bytes under a folder.
-store_size(Folder) ->
-    filelib:fold_files(Folder, ".*", true, fun(F, {N, B}) -> {N + 1, B + filelib:file_size(F)} end,
-                       {0, 0}).
 
 %% The kem application's settings, as an operator's sys.config would give them.
 configure(Tmp, #{port := GatewayPort}) ->

@@ -112,4 +112,9 @@ if [[ ! -f $patched/hb_opts.beam || $app/src/hb_opts.erl -nt $patched/hb_opts.be
   grep -q 'kem@1.0' "$patched/hb_opts.erl" || { hb_log "could not add kem@1.0 to hb_opts"; exit 1; }
   hb_exec "cd $patched && erlc -I ../HyperBEAM/src -I ../HyperBEAM/src/include -I ../HyperBEAM hb_opts.erl"
 fi
+# The node starter (kem_hb_node), used by scripts/hb/node.sh and the tests.
+mkdir -p "$out/ebin"
+if [[ ! -f $out/ebin/kem_hb_node.beam || scripts/hb/kem_hb_node.erl -nt $out/ebin/kem_hb_node.beam ]]; then
+  hb_exec "erlc +warnings_as_errors -o $out/ebin scripts/hb/kem_hb_node.erl"
+fi
 hb_log "HyperBEAM with kem built in $(( $(date +%s) - start )) s"

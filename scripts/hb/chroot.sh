@@ -91,6 +91,22 @@ hb_chroot_exec() {
   exec unshare -m --propagation private bash -c "$_hb_enter" _ "$hb_chroot" "$hb_root" "$1"
 }
 
+# -pa arguments for a VM of the HyperBEAM build (scripts/hb/build.sh): every application, the
+# node starter, then EXTRA ebins, and last, with "with-kem-defaults" first, the operator's
+# changed hb_opts (each -pa goes to the front of the code path, so the last one wins).
+# Usage: hb_code_path [with-kem-defaults] [EXTRA_EBIN...]
+hb_code_path() {
+  local patched=0 d args=()
+  [[ ${1:-} == with-kem-defaults ]] && { patched=1; shift; }
+  for d in "$hb_root"/build-hb/HyperBEAM/_build/default/lib/*/ebin \
+           "$hb_root"/build-hb/HyperBEAM/_build/default/checkouts/*/ebin \
+           "$hb_root"/build-hb/ebin "$@"; do
+    [[ -d $d ]] && args+=(-pa "$d")
+  done
+  (( patched )) && args+=(-pa "$hb_root/build-hb/hb_opts_with_kem")
+  echo "${args[*]}"
+}
+
 # hb_exec 'command line': runs it with OTP 27 (natively, or in the chroot), from the checkout.
 hb_exec() {
   if (( hb_use_chroot )); then

@@ -10,7 +10,7 @@
 %%% otherwise KEM's default: HTTP calls read the store but never write into it; see
 %%% docs/hyperbeam.md).
 -module(kem_hb_node).
--export([start/0, start/1, node_opts/1, kem_env/1, ao_process/2, schedule/2]).
+-export([start/0, start/1, node_opts/1, kem_env/1, ao_process/2, schedule/2, store_size/1]).
 
 -define(POC_ID, <<"btSvNclyu2me_zGh4X9ULVRZqwze9l2DpkcVHcLw9Eg">>).
 
@@ -70,6 +70,11 @@ node_opts(#{port := Port} = Config) ->
                                        cache_control => [<<"no-store">>, <<"cache">>]}}
     end.
 
+
+%% @doc {Files, Bytes} of the node's store (cache-mainnet, under its state folder Dir).
+store_size(Dir) ->
+    filelib:fold_files(filename:join(Dir, "cache-mainnet"), ".*", true,
+                       fun(F, {N, B}) -> {N + 1, B + filelib:file_size(F)} end, {0, 0}).
 
 %% The proof of concept's ID, pinned to the double-integer kernel it publishes (the node has
 %% no network; a pin is the operator's trusted local copy, docs/kernel-store.md).

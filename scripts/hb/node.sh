@@ -19,7 +19,6 @@ hb_root=$(cd "$(dirname "$0")/../.." && pwd)
 source "$hb_root/scripts/hb/chroot.sh"
 cd "$hb_root"
 nodes=build-hb/nodes
-app=build-hb/HyperBEAM
 
 ensure_netns() {
   local ns=$1
@@ -27,25 +26,6 @@ ensure_netns() {
     ip netns add "$ns"
   fi
   ip -n "$ns" link set lo up
-}
-
-# -pa arguments for every application of the build, kem_hb_node, and the patch. Each -pa goes
-# to the front of the code path, so the patched hb_opts, when asked for, comes last to win.
-code_path() {
-  local args=() d
-  for d in "$app"/_build/default/lib/*/ebin "$app"/_build/default/checkouts/*/ebin; do
-    [[ -d $d ]] && args+=(-pa "$hb_root/$d")
-  done
-  args+=(-pa "$hb_root/build-hb/ebin")
-  [[ ${1:-} == with-kem-defaults ]] && args+=(-pa "$hb_root/build-hb/hb_opts_with_kem")
-  echo "${args[*]}"
-}
-
-compile_starter() {
-  mkdir -p build-hb/ebin
-  if [[ ! -f build-hb/ebin/kem_hb_node.beam || scripts/hb/kem_hb_node.erl -nt build-hb/ebin/kem_hb_node.beam ]]; then
-    hb_exec "erlc -o build-hb/ebin scripts/hb/kem_hb_node.erl"
-  fi
 }
 
 start() {
@@ -60,7 +40,7 @@ start() {
     esac
   done
   hb_env_ready
-  compile_starter
+  [[ -f build-hb/ebin/kem_hb_node.beam ]] || { hb_log "no HyperBEAM build: run scripts/hb/build.sh"; exit 1; }
   ensure_netns "$ns"
   local dir=$nodes/$name pidfile=$nodes/$name.pid log=$nodes/$name.log
   if [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
@@ -71,7 +51,7 @@ start() {
   # ip netns exec, unshare, chroot, env and bash each exec the next, so $! is the VM's PID.
   KEM_HB_CMD="exec env KEM_HB_PORT=$port KEM_HB_DIR=$hb_root/$dir KEM_HB_STORE_RESULTS=$store \
     KEM_HB_DEMO=${KEM_HB_DEMO:-0} \
-    KEM_REPO_DIR=$hb_root erl -noshell -noinput $(code_path $defaults) -s kem_hb_node start"
+    KEM_REPO_DIR=$hb_root erl -noshell -noinput $(hb_code_path $defaults) -s kem_hb_node start"
   export KEM_HB_CMD hb_use_chroot
   ip netns exec "$ns" bash -c 'source scripts/hb/chroot.sh; hb_exec_replace "$KEM_HB_CMD"' \
     >"$log" 2>&1 </dev/null &

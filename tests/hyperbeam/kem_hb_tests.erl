@@ -277,11 +277,7 @@ store_growth(#{port := Port} = Node) ->
               [Files - Files0, Bytes - Bytes0]),
     ?assert(Files > Files0).
 
-%% Files and bytes under the node's store (cache-mainnet, relative to the node's folder).
-store_size(#{dir := Dir}) ->
-    Store = filename:join(Dir, "cache-mainnet"),
-    filelib:fold_files(Store, ".*", true,
-                       fun(F, {N, B}) -> {N + 1, B + filelib:file_size(F)} end, {0, 0}).
+store_size(#{dir := Dir}) -> kem_hb_node:store_size(Dir).
 
 %%% ao processes
 

@@ -41,20 +41,10 @@ trap cleanup EXIT
 # The test modules and the CPU references they compare with, compiled with OTP 27.
 hb_exec "erlc +warnings_as_errors -o $work/ebin tests/hyperbeam/kem_hb_tests.erl \
   erlang/kem/test/kem_ref.erl erlang/kem/test/kem_png_ref.erl erlang/kem/test/kem_test_env.erl \
-  scripts/hb/kem_hb_node.erl \
   bench/http-load/kem_http_load.erl"
 
-# Every application of the HyperBEAM build, then the test modules. Each -pa goes to the front
-# of the code path, so the patched hb_opts, when asked for, comes last to win.
-code_path() {
-  local d args=()
-  for d in build-hb/HyperBEAM/_build/default/lib/*/ebin build-hb/HyperBEAM/_build/default/checkouts/*/ebin; do
-    args+=(-pa "$hb_root/$d")
-  done
-  args+=(-pa "$hb_root/$work/ebin")
-  [[ ${1:-} == with-change ]] && args+=(-pa "$hb_root/build-hb/hb_opts_with_kem")
-  echo "${args[*]}"
-}
+# Every application of the HyperBEAM build and the test modules (hb_code_path).
+code_path() { hb_code_path "$@" "$hb_root/$work/ebin"; }
 
 # in_node_vm PORT DIR ERL_ARGS...: an OTP 27 VM inside the namespace (and the chroot), as the
 # node's VM. A last bound (timeout) keeps a hung VM from holding CI.
@@ -70,7 +60,7 @@ in_node_vm() {
 eunit_cmd='-eval "case eunit:test(kem_hb_tests, [verbose]) of ok -> halt(0); _ -> halt(1) end."'
 
 section "kem_hb_tests, with kem@1.0 in HyperBEAM's default devices"
-in_node_vm 10101 "$work/with-change" 600 "$(code_path with-change)" "$eunit_cmd"
+in_node_vm 10101 "$work/with-change" 600 "$(code_path with-kem-defaults)" "$eunit_cmd"
 
 section "kem_hb_tests, HyperBEAM's default devices unchanged"
 in_node_vm 10111 "$work/without-change" 300 "$(code_path)" "$eunit_cmd"
