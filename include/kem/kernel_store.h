@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -93,6 +94,12 @@ class KernelStore {
   // unreachable), verification_failed (bytes or signatures do not match the ID, owner not
   // allowed, or nothing could prove them under VerifyPolicy::required), io_error.
   Result<ResolvedKernel> resolve(const KernelRef& ref);
+
+  // resolve() for what is at hand without waiting on a gateway or the disk cache: inline
+  // sources, pins (one local file read) and the memory cache. nullopt when only resolve() can
+  // tell: a file reference, or an ID not in memory. Lets a caller that must not block (a BEAM
+  // scheduler) serve warm kernels itself and hand only the rest to threads that may wait.
+  std::optional<Result<ResolvedKernel>> resolve_at_hand(const KernelRef& ref);
 
   const StoreOptions& options() const;
 

@@ -5,6 +5,7 @@
 #include "cli/cli_io.h"
 #include "cli/commands.h"
 #include "cli/diagnostics.h"
+#include "cli/cli_service.h"
 #include "cli/store_options.h"
 
 namespace kem::cli {
@@ -13,18 +14,16 @@ namespace {
 struct CheckArgs {
   std::string kernel;
   std::string entry = "main";
-  std::string adapter;
   std::string format = "text";
-  StoreCliOptions store;
+  std::unique_ptr<SettingFlags> settings;
 };
 
 int check(const CheckArgs& args) {
-  auto kernel = resolve_kernel_argument(args.kernel, args.store);
+  auto kernel = kernel_ref_argument(args.kernel);
   if (!kernel) return print_error(kernel.error()), kExitFailure;
-  const std::string& source = kernel->source;
-  auto executor = make_executor(args.adapter);
-  if (!executor) return print_error(executor.error()), kExitFailure;
-  auto reflection = (*executor)->check(source, args.entry);
+  OpenedService opened = open_service(*args.settings, &*kernel);
+  if (!opened.service) return opened.exit_status;
+  auto reflection = opened.service->check(*kernel, args.entry);
   if (!reflection) {
     // Compile errors read like a compiler's (FILE:LINE:COL: error: ..., with a caret), or, with
     // --format json, as JSON on standard output for tools.
@@ -32,7 +31,7 @@ int check(const CheckArgs& args) {
     if (args.format == "json" && e.code == ErrorCode::compile_error)
       std::cout << diagnostics_json(args.kernel, parse_diagnostics(e.message)).dump(2) << "\n";
     else
-      print_kernel_error(args.kernel, source, e);
+      report_kernel_error(*opened.service, *kernel, args.kernel, e);
     return kExitFailure;
   }
   nlohmann::json out;
@@ -58,11 +57,10 @@ void add_check_command(CLI::App& app, int& exit_status) {
   auto args = std::make_shared<CheckArgs>();
   cmd->add_option("kernel", args->kernel, "Kernel: a .wgsl file or an Arweave ID")->required();
   cmd->add_option("--entry", args->entry, "Entry point (default main)");
-  cmd->add_option("--adapter", args->adapter, "Adapter: name substring, #index, cpu");
   cmd->add_option("--format", args->format,
                   "text (FILE:LINE:COL: error: lines) or json (compile errors as JSON on stdout)")
       ->check(CLI::IsMember({"text", "json"}));
-  add_store_options(cmd, args->store);
+  args->settings = std::make_unique<SettingFlags>(cmd);
   cmd->callback([args, &exit_status] { exit_status = check(*args); });
 }
 

@@ -46,12 +46,6 @@ Result<std::string> format_output(std::span<const uint8_t> bytes, const std::str
   return make_error(ErrorCode::invalid_argument, "unknown format '" + format + "' (raw, hex, u32)");
 }
 
-Result<std::unique_ptr<Executor>> make_executor(const std::string& adapter) {
-  ExecutorOptions options;
-  options.adapter = adapter;
-  return Executor::create(options);
-}
-
 void print_error(const Error& error) {
   std::cerr << "kem: " << to_string(error.code) << ": " << error.message << "\n";
 }

@@ -7,7 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "kem/executor.h"
 #include "kem/result.h"
 
 namespace kem::cli {
@@ -18,8 +17,6 @@ Result<std::vector<uint8_t>> read_bytes(const std::string& path);
 // Formats output bytes: "raw" (as is), "hex" (lowercase, one line), "u32" (little-endian words,
 // one per line; a ragged tail is zero-padded).
 Result<std::string> format_output(std::span<const uint8_t> bytes, const std::string& format);
-
-Result<std::unique_ptr<Executor>> make_executor(const std::string& adapter);
 
 // Prints "kem: <code>: <message>" on stderr.
 void print_error(const Error& error);

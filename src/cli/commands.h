@@ -13,5 +13,6 @@ constexpr int kExitUsage = 2;
 void add_run_command(CLI::App& app, int& exit_status);
 void add_check_command(CLI::App& app, int& exit_status);
 void add_info_command(CLI::App& app, int& exit_status);
+void add_settings_command(CLI::App& app, int& exit_status);
 
 }  // namespace kem::cli

@@ -1,36 +1,34 @@
 // `kem fetch ID`: the kernel store from the command line. The source goes to stdout as is,
 // so it can be piped or redirected; where it came from and how it was verified go to stderr.
+// It needs no GPU, so it opens the store alone rather than a whole kem::Service.
 #include <iostream>
 #include <memory>
 
+#include "cli/cli_io.h"
+#include "cli/commands.h"
+#include "cli/setting_flags.h"
 #include "cli/store_options.h"
 
 namespace kem::cli {
 namespace {
 
-constexpr int kFetchOk = 0;
-constexpr int kFetchFailed = 1;
-constexpr int kFetchUsage = 2;
-
 struct FetchArgs {
   std::string id;
-  StoreCliOptions store;
+  std::unique_ptr<SettingFlags> settings;
 };
 
 int fetch(const FetchArgs& args) {
-  if (Status valid = validate_arweave_id(args.id); !valid) {
-    std::cerr << "kem: " << to_string(valid.error().code) << ": " << valid.error().message << "\n";
-    return kFetchUsage;
-  }
-  auto kernel = resolve_kernel_argument(args.id, args.store);
-  if (!kernel) {
-    std::cerr << "kem: " << to_string(kernel.error().code) << ": " << kernel.error().message << "\n";
-    return kFetchFailed;
-  }
+  if (Status valid = validate_arweave_id(args.id); !valid) return print_error(valid.error()), kExitUsage;
+  auto options = args.settings->apply();
+  if (!options) return print_error(options.error()), kExitUsage;
+  auto store = KernelStore::create(options->store);
+  if (!store) return print_error(store.error()), kExitFailure;
+  auto kernel = (*store)->resolve(KernelRef::id(args.id));
+  if (!kernel) return print_error(kernel.error()), kExitFailure;
   std::cout.write(kernel->source.data(), static_cast<std::streamsize>(kernel->source.size()));
   std::cout.flush();
   std::cerr << "kem: " << kernel->describe() << "\n";
-  return kFetchOk;
+  return kExitOk;
 }
 
 }  // namespace
@@ -39,7 +37,7 @@ void add_fetch_command(CLI::App& app, int& exit_status) {
   auto args = std::make_shared<FetchArgs>();
   auto* command = app.add_subcommand("fetch", "Fetch a kernel by Arweave ID, verify it, and print its source");
   command->add_option("id", args->id, "Arweave ID of the kernel (43 characters of base64url)")->required();
-  add_store_options(command, args->store);
+  args->settings = std::make_unique<SettingFlags>(command, std::vector<std::string_view>{"store"});
   command->callback([args, &exit_status] { exit_status = fetch(*args); });
 }
 

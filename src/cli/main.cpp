@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   kem::cli::add_check_command(app, exit_status);
   kem::cli::add_info_command(app, exit_status);
   kem::cli::add_fetch_command(app, exit_status);
+  kem::cli::add_settings_command(app, exit_status);
   try {
     std::vector<std::string> arguments = kem::cli::protect_dash_ids(app, argc, argv);
     std::vector<const char*> pointers;

@@ -6,6 +6,7 @@
 #include "cli/cli_io.h"
 #include "cli/diagnostics.h"
 #include "cli/commands.h"
+#include "cli/cli_service.h"
 #include "cli/store_options.h"
 
 namespace kem::cli {
@@ -22,33 +23,9 @@ struct RunArgs {
   std::string entry = "main";
   std::string format = "raw";
   std::string output;
-  std::string adapter;
-  uint64_t timeout_ms = 30000;
-  std::optional<uint64_t> loop_budget;
-  std::vector<std::string> unmetered_ids;     // kernel IDs the operator trusts to run unmetered
-  std::vector<std::string> unmetered_owners;  // publisher addresses whose kernels run unmetered
-  StoreCliOptions store;
+  std::optional<uint64_t> timeout_ms;  // unset: the service's default_timeout
+  std::unique_ptr<SettingFlags> settings;  // --loop-budget among them: one call, one budget
 };
-
-// The operator's allow-list: only a kernel fetched by ID can be trusted, by that ID or by its
-// owner, which the store sets only once it has verified the signature. A file, standard input,
-// or an unverified ID is always metered, whatever the lists say.
-bool allow_listed(const ResolvedKernel& kernel, const RunArgs& args) {
-  if (kernel.id.empty()) return false;
-  auto listed = [](const std::vector<std::string>& list, const std::string& value) {
-    return std::find(list.begin(), list.end(), value) != list.end();
-  };
-  return listed(args.unmetered_ids, kernel.id) ||
-         (!kernel.owner_address.empty() && listed(args.unmetered_owners, kernel.owner_address));
-}
-
-// IDs and owner addresses have the same form: 43 base64url characters.
-Status check_allow_list(const std::vector<std::string>& values, const std::string& option) {
-  for (const std::string& v : values)
-    if (auto valid = validate_arweave_id(v); !valid)
-      return make_error(ErrorCode::invalid_argument, option + " '" + v + "': " + valid.error().message);
-  return {};
-}
 
 Result<std::array<uint32_t, 3>> parse_workgroups(const std::string& text) {
   std::array<uint32_t, 3> counts{1, 1, 1};
@@ -71,12 +48,8 @@ Result<std::array<uint32_t, 3>> parse_workgroups(const std::string& text) {
 }
 
 int run(const RunArgs& args) {
-  for (const auto& [values, option] : {std::pair{&args.unmetered_ids, "--unmetered-id"},
-                                       std::pair{&args.unmetered_owners, "--unmetered-owner"}})
-    if (auto ok = check_allow_list(*values, option); !ok) return print_error(ok.error()), kExitUsage;
-  auto kernel = resolve_kernel_argument(args.kernel, args.store);
+  auto kernel = kernel_ref_argument(args.kernel);
   if (!kernel) return print_error(kernel.error()), kExitFailure;
-  const std::string& source = kernel->source;
   auto input = read_bytes(args.input);
   if (!input) return print_error(input.error()), kExitFailure;
 
@@ -92,25 +65,22 @@ int run(const RunArgs& args) {
   }
 
   KernelRequest request;
-  request.source = source;
   request.input = *input;
   request.params = params;
   request.entry = args.entry;
   request.output_size_hint = args.hint;
   request.output_size = args.output_size;
-  request.timeout = std::chrono::milliseconds(args.timeout_ms);
-  request.loop_budget = args.loop_budget;
-  request.unmetered = allow_listed(*kernel, args);
+  if (args.timeout_ms) request.timeout = std::chrono::milliseconds(*args.timeout_ms);
   if (!args.workgroups.empty()) {
     auto w = parse_workgroups(args.workgroups);
     if (!w) return print_error(w.error()), kExitUsage;
     request.workgroups = *w;
   }
 
-  auto executor = make_executor(args.adapter);
-  if (!executor) return print_error(executor.error()), kExitFailure;
-  auto output = (*executor)->run(request);
-  if (!output) return print_kernel_error(args.kernel, source, output.error()), kExitFailure;
+  OpenedService opened = open_service(*args.settings, &*kernel);
+  if (!opened.service) return opened.exit_status;
+  auto output = opened.service->run(*kernel, std::move(request));
+  if (!output) return report_kernel_error(*opened.service, *kernel, args.kernel, output.error()), kExitFailure;
   auto text = format_output(*output, args.format);
   if (!text) return print_error(text.error()), kExitUsage;
 
@@ -141,15 +111,8 @@ void add_run_command(CLI::App& app, int& exit_status) {
   cmd->add_option("--format", args->format, "Output format: raw (default), hex, u32")
       ->check(CLI::IsMember({"raw", "hex", "u32"}));
   cmd->add_option("--output", args->output, "Write the output to this file instead of standard output");
-  cmd->add_option("--adapter", args->adapter, "Adapter: name substring, #index, cpu (default: high performance)");
-  cmd->add_option("--timeout-ms", args->timeout_ms, "Deadline of the call in milliseconds (default 30000)");
-  cmd->add_option("--loop-budget", args->loop_budget,
-                  "Loop iterations allowed per invocation; lowers the default 16777216, never raises it");
-  cmd->add_option("--unmetered-id", args->unmetered_ids,
-                  "Run this kernel ID without loop metering when it is the kernel run (repeatable)");
-  cmd->add_option("--unmetered-owner", args->unmetered_owners,
-                  "Run kernels whose verified owner is this address without loop metering (repeatable)");
-  add_store_options(cmd, args->store);
+  cmd->add_option("--timeout-ms", args->timeout_ms, "Deadline of the call in milliseconds (default: --default-timeout)");
+  args->settings = std::make_unique<SettingFlags>(cmd);
   cmd->callback([args, &exit_status] { exit_status = run(*args); });
 }
 

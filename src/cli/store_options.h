@@ -1,11 +1,9 @@
-// Kernel store options shared by `kem fetch` and `kem run`: --gateway (repeatable),
-// --cache-dir, --offline, --verify required|off, --pin-dir, --allow-owner (repeatable); and
-// the KERNEL argument turned into source: "-" (standard input), a path to an existing file,
-// or an Arweave ID fetched and verified through the kernel store.
+// The KERNEL argument of kem run, check and fetch turned into a kernel reference: "-" (standard
+// input), a path to an existing file, or an Arweave ID. The store's own flags come from the
+// settings table (cli/setting_flags.h).
 #pragma once
 
 #include <string>
-#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -13,21 +11,8 @@
 
 namespace kem::cli {
 
-struct StoreCliOptions {
-  std::vector<std::string> gateways;  // empty: the store's defaults
-  std::string cache_dir;              // empty: default_cache_dir()
-  bool offline = false;
-  std::string verify = "required";
-  std::string pin_dir;
-  std::vector<std::string> allowed_owners;
-};
-
-void add_store_options(CLI::App* command, StoreCliOptions& options);
-
-StoreOptions to_store_options(const StoreCliOptions& options);
-
-// Errors as KernelStore::resolve; not_found for an argument that is neither a file nor an ID.
-Result<ResolvedKernel> resolve_kernel_argument(const std::string& argument, const StoreCliOptions& options);
+// not_found for an argument that is neither an existing file nor an ID.
+Result<KernelRef> kernel_ref_argument(const std::string& argument);
 
 // `kem fetch ID`: prints the verified source on stdout and its provenance on stderr.
 // exit_status: 0 ok, 1 fetch or verification error, 2 usage (a malformed ID included).

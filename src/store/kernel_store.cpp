@@ -37,6 +37,8 @@ struct KernelStore::Impl {
   }
 
   Result<ResolvedKernel> resolve_id(const std::string& id);
+  // The pin for `id`, if pins are configured and one exists; nullopt otherwise.
+  std::optional<Result<ResolvedKernel>> pinned(const std::string& id) const;
   Result<ResolvedKernel> fetch(const std::string& id);
   bool acceptable(const CacheEntry& entry) const {
     return options.verify == VerifyPolicy::off || entry.verification != Verification::unverified;
@@ -93,19 +95,22 @@ Result<ResolvedKernel> KernelStore::Impl::serve(const CacheEntry& entry, Origin 
   return kernel;
 }
 
-Result<ResolvedKernel> KernelStore::Impl::resolve_id(const std::string& id) {
-  if (!options.pin_dir.empty()) {
-    const std::string path = options.pin_dir + "/" + id + ".wgsl";
-    auto pinned = store::read_file_bounded(path, options.max_source_bytes);
-    if (pinned) {
-      if (Status text = store::check_source(*pinned, options.max_source_bytes, "pinned kernel " + path); !text) {
-        return text.take_error();
-      }
-      return ResolvedKernel{std::move(*pinned), id, {}, Origin::pin, {}, path, Verification::pinned};
-    }
-    if (pinned.error().code != ErrorCode::not_found) return pinned.take_error();
+std::optional<Result<ResolvedKernel>> KernelStore::Impl::pinned(const std::string& id) const {
+  if (options.pin_dir.empty()) return std::nullopt;
+  const std::string path = options.pin_dir + "/" + id + ".wgsl";
+  auto pin = store::read_file_bounded(path, options.max_source_bytes);
+  if (!pin) {
+    if (pin.error().code == ErrorCode::not_found) return std::nullopt;
+    return Result<ResolvedKernel>(pin.take_error());
   }
+  if (Status text = store::check_source(*pin, options.max_source_bytes, "pinned kernel " + path); !text) {
+    return Result<ResolvedKernel>(text.take_error());
+  }
+  return Result<ResolvedKernel>(ResolvedKernel{std::move(*pin), id, {}, Origin::pin, {}, path, Verification::pinned});
+}
 
+Result<ResolvedKernel> KernelStore::Impl::resolve_id(const std::string& id) {
+  if (auto pin = pinned(id)) return std::move(*pin);
   if (auto hit = memory.get(id); hit && acceptable(*hit)) return serve(*hit, Origin::memory_cache, {});
 
   std::string cache_problem;
@@ -220,6 +225,27 @@ Result<ResolvedKernel> KernelStore::resolve(const KernelRef& ref) {
   } catch (const std::exception& e) {
     // Allocation failures and the like: never across the API.
     return make_error(ErrorCode::internal, std::string("kernel store: ") + e.what());
+  }
+}
+
+std::optional<Result<ResolvedKernel>> KernelStore::resolve_at_hand(const KernelRef& ref) {
+  try {
+    switch (ref.kind) {
+      case KernelRef::Kind::inline_source:
+        return resolve(ref);
+      case KernelRef::Kind::file:
+        return std::nullopt;
+      case KernelRef::Kind::arweave_id: {
+        if (Status valid = validate_arweave_id(ref.value); !valid) return Result<ResolvedKernel>(valid.take_error());
+        if (auto pin = impl_->pinned(ref.value)) return pin;
+        auto hit = impl_->memory.get(ref.value);
+        if (hit && impl_->acceptable(*hit)) return impl_->serve(*hit, Origin::memory_cache, {});
+        return std::nullopt;
+      }
+    }
+    return std::nullopt;
+  } catch (const std::exception& e) {
+    return Result<ResolvedKernel>(make_error(ErrorCode::internal, std::string("kernel store: ") + e.what()));
   }
 }
 

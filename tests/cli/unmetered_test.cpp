@@ -113,10 +113,10 @@ TEST_F(Unmetered, AFileIsNeverUnmeteredByTheLists) {
 TEST_F(Unmetered, MalformedEntriesAreUsageErrors) {
   const Outcome bad_id = run(item_.id, "--unmetered-id not-an-id");
   EXPECT_EQ(bad_id.status, 2);
-  EXPECT_EQ(bad_id.err.rfind("kem: invalid_argument: --unmetered-id 'not-an-id': ", 0), 0u) << bad_id.err;
+  EXPECT_EQ(bad_id.err.rfind("kem: invalid_argument: unmetered_ids 'not-an-id': ", 0), 0u) << bad_id.err;
   const Outcome bad_owner = run(item_.id, "--unmetered-owner x");
   EXPECT_EQ(bad_owner.status, 2);
-  EXPECT_EQ(bad_owner.err.rfind("kem: invalid_argument: --unmetered-owner 'x': ", 0), 0u) << bad_owner.err;
+  EXPECT_EQ(bad_owner.err.rfind("kem: invalid_argument: unmetered_owners 'x': ", 0), 0u) << bad_owner.err;
 }
 
 }  // namespace
