@@ -109,27 +109,21 @@ TEST(KemFetch, VerifyOffIsReported) {
 TEST(KernelArgument, FileOrIdOrNeither) {
   TempDir dir;
   std::ofstream(dir.file("add.wgsl")) << kSource;
-  StoreCliOptions options;
-  options.cache_dir = dir.file("cache");
-  auto file = resolve_kernel_argument(dir.file("add.wgsl"), options);
+  auto file = kernel_ref_argument(dir.file("add.wgsl"));
   ASSERT_TRUE(file.ok()) << file.error().message;
-  EXPECT_EQ(file->source, kSource);
-  EXPECT_EQ(file->origin, Origin::file);
-  EXPECT_FALSE(std::filesystem::exists(dir.file("cache")));  // files need no cache
+  EXPECT_EQ(file->kind, KernelRef::Kind::file);
+  EXPECT_EQ(file->value, dir.file("add.wgsl"));
 
-  auto neither = resolve_kernel_argument(dir.file("missing.wgsl"), options);
+  auto neither = kernel_ref_argument(dir.file("missing.wgsl"));
   ASSERT_FALSE(neither.ok());
   EXPECT_EQ(neither.error().code, ErrorCode::not_found);
   EXPECT_EQ(neither.error().message.rfind("kernel '" + dir.file("missing.wgsl") + "' is neither an existing file nor an Arweave ID", 0), 0u);
 
-  LoopbackGateway gateway;
-  const auto tx = make_layer1_tx(SigningKey::rsa4096(), Layer1Spec{.data = kSource});
-  publish_layer1(gateway, tx);
-  options.gateways = {gateway.url()};
-  auto id = resolve_kernel_argument(tx.id, options);
-  ASSERT_TRUE(id.ok()) << id.error().message;
-  EXPECT_EQ(id->source, kSource);
-  EXPECT_EQ(id->verification, Verification::layer1_tx);
+  const std::string id = random_id();
+  auto by_id = kernel_ref_argument(id);
+  ASSERT_TRUE(by_id.ok()) << by_id.error().message;
+  EXPECT_EQ(by_id->kind, KernelRef::Kind::arweave_id);
+  EXPECT_EQ(by_id->value, id);
 }
 
 }  // namespace
