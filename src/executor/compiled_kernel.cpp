@@ -79,8 +79,9 @@ Result<gpu::ShaderModuleHandle> compile_module(gpu::Device& device, std::string_
 
 Result<CompiledKernel> compile_kernel(gpu::Device& device, std::string_view source, std::string_view entry,
                                       bool metered) {
+  // KEM's passes run first (Dawn compiles their metered text), but Dawn's messages are the
+  // authority on syntax and types, so its errors are shown before theirs.
   FrontEnd front = read_source(source, metered);
-  // Dawn's messages are the authority on syntax and types, so its compile's come first.
   auto module = compile_module(device, source, front.metered);
   if (!module) return module.take_error();
   Result<Reflection>& reflection = front.reflection;

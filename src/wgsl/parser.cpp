@@ -947,8 +947,9 @@ class Parser {
 Result<Module> parse_tokens(std::span<const Token> tokens) {
   try {
     count_parse();
-    if (tokens.empty() || tokens.back().kind != TokenKind::end)  // the parser looks ahead up to it
-      return make_error(ErrorCode::internal, "parse_tokens needs tokenize()'s tokens, ending in TokenKind::end");
+    // The parser looks ahead as far as the end token, never past it.
+    if (tokens.empty() || tokens.back().kind != TokenKind::end)
+      return make_error(ErrorCode::internal, "parse_tokens: the tokens must end in TokenKind::end");
     return Parser(tokens).run();
   } catch (const std::bad_alloc&) {
     return make_error(ErrorCode::internal, "out of memory while parsing WGSL");
