@@ -1,6 +1,6 @@
 #include "executor/batch_layout.h"
 
-#include "kem/metering.h"
+#include "wgsl/metering.h"
 
 namespace kem::executor {
 

@@ -1,10 +1,13 @@
 #include "executor/compiled_kernel.h"
 
 #include <cstdio>
+#include <optional>
 #include <sstream>
 #include <string>
 
-#include "kem/metering.h"
+#include "wgsl/metering.h"
+#include "wgsl/parsed_module.h"
+#include "wgsl/reflect.h"
 
 namespace kem::executor {
 namespace {
@@ -35,15 +38,37 @@ Error to_original_positions(Error error, const MeteredKernel& metered) {
   return error;
 }
 
-// Compiles the kernel, metered or not, on the device.
-Result<gpu::ShaderModuleHandle> compile_module(gpu::Device& device, std::string_view source, bool metered) {
+// What KEM's own passes make of the user's source: one tokenization and one parse, read by
+// reflection and, for a metered compile, by loop metering (issue 13). Errors are kept as values:
+// Dawn's messages on the same source are shown first.
+struct FrontEnd {
+  Result<Reflection> reflection;
+  std::optional<Result<MeteredKernel>> metered;  // set for a metered compile
+};
+
+FrontEnd read_source(std::string_view source, bool metered) {
+  Result<wgsl::ParsedModule> parsed = wgsl::parse_kernel(source);
+  if (!parsed) {
+    if (!metered) return {parsed.error(), std::nullopt};
+    return {parsed.error(), parsed.error()};
+  }
+  Result<Reflection> reflection = reflect(*parsed);
+  if (!metered) return {std::move(reflection), std::nullopt};
+  if (!reflection) return {reflection.error(), reflection.error()};
+  Result<MeteredKernel> transformed = meter(*parsed, *reflection);
+  return {std::move(reflection), std::move(transformed)};
+}
+
+// Compiles the kernel on the device: the metered transformation when there is one, else the source.
+Result<gpu::ShaderModuleHandle> compile_module(gpu::Device& device, std::string_view source,
+                                               const std::optional<Result<MeteredKernel>>& metered) {
   if (!metered) return device.compile(source);
-  auto transformed = meter_wgsl(source);
+  const Result<MeteredKernel>& transformed = *metered;
   if (!transformed) {
     // Dawn's messages are the authority on the user's own mistakes: prefer them.
     auto plain = device.compile(source);
     if (!plain) return plain.take_error();
-    return transformed.take_error();
+    return transformed.error();
   }
   auto module = device.compile(transformed->source);
   if (!module) return to_original_positions(module.take_error(), *transformed);
@@ -54,10 +79,12 @@ Result<gpu::ShaderModuleHandle> compile_module(gpu::Device& device, std::string_
 
 Result<CompiledKernel> compile_kernel(gpu::Device& device, std::string_view source, std::string_view entry,
                                       bool metered) {
-  // Dawn's messages are the authority on syntax and types, so compile first.
-  auto module = compile_module(device, source, metered);
+  // KEM's passes run first (Dawn compiles their metered text), but Dawn's messages are the
+  // authority on syntax and types, so its errors are shown before theirs.
+  FrontEnd front = read_source(source, metered);
+  auto module = compile_module(device, source, front.metered);
   if (!module) return module.take_error();
-  auto reflection = reflect_wgsl(source);
+  Result<Reflection>& reflection = front.reflection;
   if (!reflection) return reflection.take_error();
 
   CompiledKernel kernel;

@@ -20,7 +20,7 @@ constexpr uint32_t kParamsBinding = 2;
 struct CompiledKernel {
   Reflection reflection;     // of the user's original source
   uint64_t serial = 0;       // unique within its session (keys the bind-group cache)
-  bool metered = false;      // compiled from meter_wgsl's transformation (binding kMeterBinding)
+  bool metered = false;      // compiled from loop metering's transformation (binding kMeterBinding)
   KernelShape shape;
   bool declares_input = false, declares_output = false;
   gpu::BindGroupLayoutHandle layout;

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "kem/metering.h"
+#include "wgsl/metering.h"
 
 namespace kem::executor {
 namespace {

@@ -1,6 +1,6 @@
 // Loops whose number of iterations is known before they start. Loop metering charges such a
 // loop its whole trip count once, before the loop, instead of checking the budget on every
-// iteration: the same count, none of the per-iteration cost (see include/kem/metering.h).
+// iteration: the same count, none of the per-iteration cost (see src/wgsl/metering.h).
 #pragma once
 
 #include <cstdint>

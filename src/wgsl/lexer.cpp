@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "front_end_runs.h"
 #include "text_position.h"
 
 namespace kem::wgsl {
@@ -283,6 +284,7 @@ std::vector<Token> classify_templates(const std::vector<Token>& in) {
 }  // namespace
 
 Result<std::vector<Token>> tokenize(std::string_view source) {
+  count_tokenization();
   if (source.size() > UINT32_MAX / 2)
     return make_error(ErrorCode::compile_error, "1:1: source too large");
   Result<std::vector<Token>> raw = Lexer(source).run();

@@ -13,7 +13,7 @@ namespace kem::wgsl {
 bool requires_uniform_control_flow(std::string_view name) {
   // Compute-stage builtins only. Derivatives (dpdx, textureSample, ...) also need uniform
   // control flow, but only exist in fragment shaders, where a workgroup-uniform exit is not
-  // available; their loops get the per-invocation exit (see include/kem/metering.h).
+  // available; their loops get the per-invocation exit (see metering.h).
   static const std::set<std::string_view> kExact = {"workgroupBarrier", "storageBarrier",
                                                     "textureBarrier", "workgroupUniformLoad"};
   return kExact.contains(name) || name.starts_with("subgroup") || name.starts_with("quad");

@@ -1,17 +1,16 @@
-// meter_wgsl: inserts a budget check at the top of every loop body (or one charge before a loop
+// meter: inserts a budget check at the top of every loop body (or one charge before a loop
 // of fixed trip count, or a guard around a loop whose count is fixed once it starts) and appends
 // the meter's declarations after the user's last line. Inserted text never contains a line
-// break, so every line of the user's kernel keeps its number; see include/kem/metering.h.
-#include "kem/metering.h"
+// break, so every line of the user's kernel keeps its number; see metering.h.
+#include "metering.h"
 
 #include <algorithm>
 #include <new>
 
 #include "ast.h"
-#include "kem/reflection.h"
 #include "lexer.h"
 #include "loop_analysis.h"
-#include "parser.h"
+#include "reflect.h"
 #include "text_position.h"
 
 namespace kem {
@@ -148,22 +147,21 @@ bool has_attribute(const std::vector<wgsl::Attribute>& attrs, std::string_view n
                      [&](const wgsl::Attribute& a) { return a.name == name; });
 }
 
-Result<MeteredKernel> meter(std::string_view source, const MeteringOptions& options) {
-  // Reflection first: the same errors, at the same positions, as an unmetered call would give.
-  Result<Reflection> reflection = reflect_wgsl(source);
-  if (!reflection) return reflection.take_error();
-  for (const ResourceBinding& b : reflection->bindings) {
+// The transformation proper. It reads the one parse it is given and never the text again: the
+// caller reflected that parse already (the same errors, at the same positions, as an unmetered
+// call would give), and the tokens it needs for fresh names come with the parse.
+Result<MeteredKernel> meter_parsed(const wgsl::ParsedModule& parsed, const Reflection& reflection,
+                                   const MeteringOptions& options) {
+  for (const ResourceBinding& b : reflection.bindings) {
     if (b.group == options.group && b.binding == options.binding)
       return error_at({0, b.line, b.column},
                       "@group(" + std::to_string(b.group) + ") @binding(" +
                           std::to_string(b.binding) + ") is reserved for KEM's loop meter; '" +
                           b.name + "' must use another binding");
   }
-  Result<wgsl::Module> module = wgsl::parse_wgsl(source);
-  if (!module) return module.take_error();
-  Result<std::vector<wgsl::Token>> tokens = wgsl::tokenize(source);
-  if (!tokens) return tokens.take_error();
-  const std::string p = unused_prefix(*tokens);
+  const std::string_view source = parsed.source();
+  const wgsl::Module& module = parsed.module();
+  const std::string p = unused_prefix(parsed.tokens());
 
   struct Edit {
     uint32_t offset;
@@ -173,7 +171,7 @@ Result<MeteredKernel> meter(std::string_view source, const MeteringOptions& opti
   MeteredKernel out;
   out.group = options.group;
   out.binding = options.binding;
-  for (const wgsl::Function& f : module->functions) {
+  for (const wgsl::Function& f : module.functions) {
     // Every compute entry point loads the budget once into a private variable: a load in every
     // iteration could not be hoisted by the driver, since the kernel's own storage writes might
     // alias it. This use of the meter also keeps its binding in a layout derived from the
@@ -181,7 +179,7 @@ Result<MeteredKernel> meter(std::string_view source, const MeteringOptions& opti
     if (has_attribute(f.attributes, "compute") && f.body)
       edits.push_back({f.body->pos.offset + 1, " " + p + "_left = " + p + ".budget;"});
   }
-  for (const wgsl::LoopSite& site : wgsl::find_loops(*module)) {
+  for (const wgsl::LoopSite& site : wgsl::find_loops(module)) {
     if (site.charged_trips) {
       // Charged once, before the statement (and its attributes); its body is left alone.
       if (*site.charged_trips == 0) continue;
@@ -236,12 +234,21 @@ Result<MeteredKernel> meter(std::string_view source, const MeteringOptions& opti
 
 }  // namespace
 
-Result<MeteredKernel> meter_wgsl(std::string_view source, const MeteringOptions& options) {
+Result<MeteredKernel> meter(const wgsl::ParsedModule& parsed, const Reflection& reflection,
+                            const MeteringOptions& options) {
   try {
-    return meter(source, options);
+    return meter_parsed(parsed, reflection, options);
   } catch (const std::bad_alloc&) {
     return make_error(ErrorCode::internal, "out of memory while metering WGSL");
   }
+}
+
+Result<MeteredKernel> meter_wgsl(std::string_view source, const MeteringOptions& options) {
+  Result<wgsl::ParsedModule> parsed = wgsl::parse_kernel(source);
+  if (!parsed) return parsed.take_error();
+  Result<Reflection> reflection = reflect(*parsed);
+  if (!reflection) return reflection.take_error();
+  return meter(*parsed, *reflection, options);
 }
 
 }  // namespace kem

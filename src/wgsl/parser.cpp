@@ -4,8 +4,10 @@
 #include <array>
 #include <new>
 #include <optional>
+#include <span>
 #include <vector>
 
+#include "front_end_runs.h"
 #include "lexer.h"
 
 namespace kem::wgsl {
@@ -39,7 +41,8 @@ std::string describe(const Token& t) {
 // so the error travels up as a value without exceptions.
 class Parser {
  public:
-  explicit Parser(std::vector<Token> tokens) : tokens_(std::move(tokens)) {}
+  // The tokens stay with the caller (ParsedModule keeps them next to the tree it parses).
+  explicit Parser(std::span<const Token> tokens) : tokens_(tokens) {}
 
   Result<Module> run() {
     Module module;
@@ -932,7 +935,7 @@ class Parser {
     return s;
   }
 
-  std::vector<Token> tokens_;
+  std::span<const Token> tokens_;
   size_t index_ = 0;
   uint32_t last_end_ = 0;
   int depth_ = 0;
@@ -941,11 +944,23 @@ class Parser {
 
 }  // namespace
 
+Result<Module> parse_tokens(std::span<const Token> tokens) {
+  try {
+    count_parse();
+    // The parser looks ahead as far as the end token, never past it.
+    if (tokens.empty() || tokens.back().kind != TokenKind::end)
+      return make_error(ErrorCode::internal, "parse_tokens: the tokens must end in TokenKind::end");
+    return Parser(tokens).run();
+  } catch (const std::bad_alloc&) {
+    return make_error(ErrorCode::internal, "out of memory while parsing WGSL");
+  }
+}
+
 Result<Module> parse_wgsl(std::string_view source) {
   try {
     Result<std::vector<Token>> tokens = tokenize(source);
     if (!tokens) return tokens.take_error();
-    return Parser(std::move(*tokens)).run();
+    return parse_tokens(*tokens);
   } catch (const std::bad_alloc&) {
     return make_error(ErrorCode::internal, "out of memory while parsing WGSL");
   }

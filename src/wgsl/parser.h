@@ -4,6 +4,7 @@
 // uniformity are left to the WGSL compiler (Dawn) that later compiles the same text.
 #pragma once
 
+#include <span>
 #include <string_view>
 
 #include "ast.h"
@@ -21,6 +22,10 @@ inline constexpr uint32_t kMaxExpressionHeight = 1024;
 // Parses a whole module. A syntax error is ErrorCode::compile_error, "LINE:COLUMN: what was
 // expected". Never throws (allocation failure is reported as ErrorCode::internal).
 Result<Module> parse_wgsl(std::string_view source);
+
+// Parses tokens that tokenize() produced (ending in TokenKind::end), which must outlive the call.
+// For callers that keep the tokens (parsed_module.h); parse_wgsl is tokenize + parse_tokens.
+Result<Module> parse_tokens(std::span<const Token> tokens);
 
 // True for WGSL's keywords, which cannot name anything.
 bool is_keyword(std::string_view word);

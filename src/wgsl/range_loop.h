@@ -1,6 +1,6 @@
 // For loops whose trip count is fixed once they start, though known only at run time:
 // `for (var k = 0u; k < input[0]; k++)`. Loop metering charges such a loop its whole trip count
-// when it starts, or skips it when the count does not fit the budget (include/kem/metering.h);
+// when it starts, or skips it when the count does not fit the budget (src/wgsl/metering.h);
 // its body stays as written.
 #pragma once
 

@@ -1,10 +1,10 @@
-// reflect_wgsl: resource bindings and compute entry points, read from the parsed module.
+// reflect / reflect_wgsl: resource bindings and compute entry points, read from the parsed module.
+#include "reflect.h"
+
 #include <new>
 
 #include "const_eval.h"
-#include "kem/reflection.h"
 #include "lexer.h"
-#include "parser.h"
 
 namespace kem {
 
@@ -195,14 +195,18 @@ Result<Reflection> reflect_module(std::string_view source, const wgsl::Module& m
 
 }  // namespace
 
-Result<Reflection> reflect_wgsl(std::string_view source) {
+Result<Reflection> reflect(const wgsl::ParsedModule& parsed) {
   try {
-    Result<wgsl::Module> module = wgsl::parse_wgsl(source);
-    if (!module) return module.take_error();
-    return reflect_module(source, *module);
+    return reflect_module(parsed.source(), parsed.module());
   } catch (const std::bad_alloc&) {
     return make_error(ErrorCode::internal, "out of memory while reflecting WGSL");
   }
+}
+
+Result<Reflection> reflect_wgsl(std::string_view source) {
+  Result<wgsl::ParsedModule> parsed = wgsl::parse_kernel(source);
+  if (!parsed) return parsed.take_error();
+  return reflect(*parsed);
 }
 
 }  // namespace kem

@@ -1,5 +1,6 @@
 // Runaway kernels: loop metering stops them with budget_exceeded, and changes nothing else.
 #include "test_support.h"
+#include "wgsl/front_end_runs.h"
 
 namespace kem::test {
 namespace {
@@ -320,6 +321,36 @@ TEST(Metering, AKernelMayNotDeclareTheReservedBinding) {
   auto out = run_with(source, {1, 2, 3, 4});
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.error().code, ErrorCode::compile_error) << out.error().message;
+}
+
+// Issue 13: a metered cold compile tokenizes and parses the user's source once, shared by
+// reflection and loop metering; a warm call reads it not at all.
+TEST(Metering, AColdMeteredCompileReadsTheSourceOnce) {
+  // Every kind of loop metering handles: ticked, charged before it starts, charged as it starts.
+  const std::string source = kHeader +
+                             "// issue 13: a kernel no other test compiles\n"
+                             "@compute @workgroup_size(1) fn main() {\n"
+                             "  var total = 0u;\n"
+                             "  for (var i = 0u; i < 8u; i++) { total += i; }\n"
+                             "  for (var i = 0u; i < src[0]; i++) { total += i; }\n"
+                             "  var j = 0u;\n"
+                             "  loop { j++; if (j >= src[1]) { break; } }\n"
+                             "  dst[0] = total + j;\n"
+                             "}\n";
+  KEM_ASSERT_OK(run(read_kernel("double-integer.wgsl"), {1, 2, 3, 4}));  // the executor is up
+  const wgsl::FrontEndRuns before = wgsl::front_end_runs();
+  auto cold = run_with(source, u32_bytes({4, 3}));
+  KEM_ASSERT_OK(cold);
+  EXPECT_EQ(*cold, u32_bytes({28 + 6 + 3, 0}));
+  const wgsl::FrontEndRuns after = wgsl::front_end_runs();
+  EXPECT_EQ(after.tokenizations - before.tokenizations, 1u);
+  EXPECT_EQ(after.parses - before.parses, 1u);
+
+  auto warm = run_with(source, u32_bytes({4, 3}));
+  KEM_ASSERT_OK(warm);
+  const wgsl::FrontEndRuns again = wgsl::front_end_runs();
+  EXPECT_EQ(again.tokenizations, after.tokenizations);
+  EXPECT_EQ(again.parses, after.parses);
 }
 
 }  // namespace

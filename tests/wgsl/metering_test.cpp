@@ -7,7 +7,7 @@
 #include <random>
 
 #include "corpus.h"
-#include "kem/metering.h"
+#include "metering.h"
 #include "kem/reflection.h"
 #include "lexer.h"
 #include "parser.h"

@@ -47,10 +47,12 @@
 // vertex stage cannot use, and fragment-only builtins (derivatives) get no uniform exit.
 //
 // WHAT THE EXECUTOR MUST DO for a metered call:
-//  1. Reflect and validate the user's ORIGINAL source (reflect_wgsl), not the transformed one;
-//     call meter_wgsl(original, options) and compile MeteredKernel::source instead of the
-//     original. The transformed source does not depend on the budget, so one compiled pipeline
-//     (cache key: the transformed source) serves every budget.
+//  1. Parse the user's ORIGINAL source once (parse_kernel, parsed_module.h), reflect and validate
+//     that parse (reflect, reflect.h), not the transformed text; call meter(parsed, reflection,
+//     options) and compile MeteredKernel::source instead of the original. Metering reads the same
+//     parse, so the source is tokenized and parsed once (issue 13). The transformed source does
+//     not depend on the budget, so one compiled pipeline (cache key: the transformed source)
+//     serves every budget.
 //  2. Create a buffer of kMeterBufferSize (8) bytes, usage Storage | CopyDst | CopySrc, and
 //     write two little-endian u32 words into it before the dispatch:
 //        word 0 (kMeterBudgetWord)   = effective_loop_budget(operator_budget, requested budget)
@@ -69,6 +71,9 @@
 //     with MeteredKernel::to_original before showing them. Lines are never changed (inserted
 //     text contains no line break, except the declarations appended after the user's last line),
 //     only columns on lines with a loop or an entry point shift.
+//
+// PRIVATE to libkem: its executor layer and the wgsl tests include it as "wgsl/metering.h" or
+// "metering.h"; nothing outside the library needs the transformation.
 #pragma once
 
 #include <cstdint>
@@ -77,7 +82,9 @@
 #include <string_view>
 #include <vector>
 
+#include "kem/reflection.h"
 #include "kem/result.h"
+#include "parsed_module.h"
 
 namespace kem {
 
@@ -101,7 +108,7 @@ struct MeteringOptions {
 struct OriginalLocation {
   uint32_t offset = 0;  // byte offset
   uint32_t line = 1;    // 1-based
-  uint32_t column = 1;  // 1-based, in characters (code points), as reflect_wgsl reports them
+  uint32_t column = 1;  // 1-based, in characters (code points), as reflection reports them
   bool in_inserted_code = false;  // the transformed position lies in text KEM inserted; the
                                   // location is then where that text was inserted
 };
@@ -131,9 +138,15 @@ struct MeteredKernel {
   std::string original;  // the user's source, to turn offsets into lines and columns
 };
 
-// Parses `source` and returns it with every loop metered. Errors: compile_error for syntax and
-// reflection errors (positions in `source`), and for a kernel that declares the reserved binding
-// itself.
+// The parsed kernel with every loop metered. `reflection` must be reflect(parsed)'s: its bindings
+// are checked against the meter's. Reads the parse only, never the text again. Errors:
+// compile_error for a kernel that declares the reserved binding itself (position in the source).
+Result<MeteredKernel> meter(const wgsl::ParsedModule& parsed, const Reflection& reflection,
+                            const MeteringOptions& options = {});
+
+// parse_kernel + reflect + meter, for callers that have only the text (tests, tools). Errors:
+// compile_error for syntax and reflection errors (positions in `source`), and for a kernel that
+// declares the reserved binding itself.
 Result<MeteredKernel> meter_wgsl(std::string_view source, const MeteringOptions& options = {});
 
 }  // namespace kem

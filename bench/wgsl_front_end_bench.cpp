@@ -1,0 +1,189 @@
+// kem_wgsl_front_end_bench: the cost of KEM's own passes in a metered cold compile (parse,
+// reflect, meter; Dawn not included), and a dump of their results for comparing two builds
+// byte for byte (issue 13). The same file builds against the commit before issue 13, whose
+// compile path called meter_wgsl(source) and then reflect_wgsl(source), each parsing the text:
+// compare the two binaries' output (docs in the header of each mode below).
+//
+//   kem_wgsl_front_end_bench time [FILE...]  median and fastest front end per kernel, in µs, for
+//                                            the files and two generated kernels (2,000 loops;
+//                                            200 KB)
+//   kem_wgsl_front_end_bench dump FILE...    reflection and metering of each file, or the error
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "kem/reflection.h"
+
+#if __has_include("wgsl/parsed_module.h")
+#define KEM_PARSE_ONCE 1
+#include "wgsl/front_end_runs.h"
+#include "wgsl/metering.h"
+#include "wgsl/parsed_module.h"
+#include "wgsl/reflect.h"
+#else
+#define KEM_PARSE_ONCE 0
+#include "kem/metering.h"
+#endif
+
+namespace {
+
+using namespace kem;
+
+struct FrontEnd {
+  Result<Reflection> reflection;
+  Result<MeteredKernel> metered;
+};
+
+// What a metered cold compile runs before Dawn sees the kernel (src/executor/compiled_kernel.cpp).
+FrontEnd front_end(std::string_view source) {
+#if KEM_PARSE_ONCE
+  Result<wgsl::ParsedModule> parsed = wgsl::parse_kernel(source);
+  if (!parsed) return {parsed.error(), parsed.error()};
+  Result<Reflection> reflection = reflect(*parsed);
+  if (!reflection) return {reflection.error(), reflection.error()};
+  Result<MeteredKernel> metered = meter(*parsed, *reflection);
+  return {std::move(reflection), std::move(metered)};
+#else
+  Result<MeteredKernel> metered = meter_wgsl(source);
+  Result<Reflection> reflection = reflect_wgsl(source);
+  return {std::move(reflection), std::move(metered)};
+#endif
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// `functions` functions of `lines` arithmetic statements and `loops` loops each, the loops
+// cycling through the kinds metering treats apart: ticked, charged before, charged as it starts.
+std::string generated_kernel(int functions, int lines, int loops) {
+  std::string s =
+      "@group(0) @binding(0) var<storage, read> src: array<u32>;\n"
+      "@group(0) @binding(1) var<storage, read_write> dst: array<u32>;\n";
+  int loop_kind = 0;
+  for (int f = 0; f < functions; ++f) {
+    const std::string n = std::to_string(f);
+    s += "fn f" + n + "(x: u32) -> u32 {\n  var acc = x;\n";
+    for (int l = 0; l < lines; ++l)
+      s += "  acc = (acc * " + std::to_string(l + 3) + "u + src[" + std::to_string(l % 7) + "]) ^ (acc >> 3u);\n";
+    for (int l = 0; l < loops; ++l, ++loop_kind) {
+      switch (loop_kind % 3) {
+        case 0: s += "  while acc > 1000u { acc = acc / 3u; }\n"; break;
+        case 1: s += "  for (var i = 0u; i < 16u; i++) { acc += i; }\n"; break;
+        default: s += "  for (var i = 0u; i < src[1]; i++) { acc ^= i; }\n"; break;
+      }
+    }
+    s += "  return acc;\n}\n";
+  }
+  s += "@compute @workgroup_size(64)\nfn main(@builtin(global_invocation_id) id: vec3<u32>) {\n"
+       "  dst[id.x] = f0(id.x) + f" + std::to_string(functions - 1) + "(id.x);\n}\n";
+  return s;
+}
+
+struct Kernel {
+  std::string name;
+  std::string source;
+};
+
+double micros(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration<double, std::micro>(d).count();
+}
+
+// Repeats the front end for about a second (5 runs at least, 2,000 at most) after one warm-up.
+void time_kernel(const Kernel& k) {
+  FrontEnd warm = front_end(k.source);
+  if (!warm.metered) {
+    std::printf("%-28s error: %s\n", k.name.c_str(), warm.metered.error().message.c_str());
+    return;
+  }
+  std::vector<double> runs;
+  const auto start = std::chrono::steady_clock::now();
+#if KEM_PARSE_ONCE
+  const wgsl::FrontEndRuns before = wgsl::front_end_runs();
+#endif
+  auto more = [&] {
+    return runs.size() < 5 || (runs.size() < 2000 && std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
+  };
+  while (more()) {
+    const auto t0 = std::chrono::steady_clock::now();
+    FrontEnd f = front_end(k.source);
+    runs.push_back(micros(std::chrono::steady_clock::now() - t0));
+    if (!f.metered) std::abort();
+  }
+  std::string reads = "-";
+#if KEM_PARSE_ONCE
+  const wgsl::FrontEndRuns after = wgsl::front_end_runs();
+  reads = std::to_string((after.tokenizations - before.tokenizations) / runs.size()) + "/" +
+          std::to_string((after.parses - before.parses) / runs.size());
+#endif
+  std::sort(runs.begin(), runs.end());
+  std::printf("%-28s %9zu %6u %11.1f %11.1f %6zu %9s\n", k.name.c_str(), k.source.size(),
+              warm.metered->metered_loops + warm.metered->charged_loops + warm.metered->range_loops,
+              runs[runs.size() / 2], runs.front(), runs.size(), reads.c_str());
+}
+
+int time_mode(const std::vector<std::string>& files) {
+  std::vector<Kernel> kernels;
+  for (const std::string& f : files) kernels.push_back({f.substr(f.find_last_of('/') + 1), read_file(f)});
+  kernels.push_back({"generated 2,000 loops", generated_kernel(200, 2, 10)});
+  kernels.push_back({"generated 200 KB", generated_kernel(560, 6, 1)});
+  std::printf("%s build\n%-28s %9s %6s %11s %11s %6s %9s\n", KEM_PARSE_ONCE ? "parse-once" : "base", "kernel",
+              "bytes", "loops", "median_us", "fastest_us", "runs", "lex/parse");
+  for (const Kernel& k : kernels) time_kernel(k);
+  return 0;
+}
+
+// One line per fact, so that two builds' dumps compare with diff.
+void dump_kernel(const std::string& path) {
+  const std::string source = read_file(path);
+  FrontEnd f = front_end(source);
+  std::printf("== %s\n", path.c_str());
+  if (!f.reflection) {
+    std::printf("reflect error %d %s\n", static_cast<int>(f.reflection.error().code),
+                f.reflection.error().message.c_str());
+  } else {
+    for (const ResourceBinding& b : f.reflection->bindings)
+      std::printf("binding %u %u %s %s %s %s %u:%u\n", b.group, b.binding, b.name.c_str(),
+                  std::string(to_string(b.address_space)).c_str(), std::string(to_string(b.access)).c_str(),
+                  b.type.c_str(), b.line, b.column);
+    for (const EntryPoint& e : f.reflection->entry_points)
+      std::printf("entry %s %u %u %u %d %u:%u\n", e.name.c_str(), e.workgroup_size[0], e.workgroup_size[1],
+                  e.workgroup_size[2], e.reads_num_workgroups ? 1 : 0, e.line, e.column);
+  }
+  if (!f.metered) {
+    std::printf("meter error %d %s\n", static_cast<int>(f.metered.error().code), f.metered.error().message.c_str());
+    return;
+  }
+  const MeteredKernel& m = *f.metered;
+  std::printf("meter %u metered %u uniform %u charged %u range, group %u binding %u\n", m.metered_loops,
+              m.uniform_loops, m.charged_loops, m.range_loops, m.group, m.binding);
+  for (const MeteredKernel::Insertion& i : m.insertions) std::printf("insert %u %u\n", i.offset, i.length);
+  // Where every 97th byte of the transformed text maps back to: the source map, sampled.
+  for (uint64_t at = 0; at <= m.source.size(); at += 97) {
+    const OriginalLocation o = m.to_original(at);
+    std::printf("map %llu %u %u:%u %d\n", static_cast<unsigned long long>(at), o.offset, o.line, o.column,
+                o.in_inserted_code ? 1 : 0);
+  }
+  std::printf("source %zu\n%s\n", m.source.size(), m.source.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string mode = argc > 1 ? argv[1] : "time";
+  std::vector<std::string> files(argv + std::min(argc, 2), argv + argc);
+  if (mode == "time") return time_mode(files);
+  if (mode == "dump") {
+    for (const std::string& f : files) dump_kernel(f);
+    return 0;
+  }
+  std::fprintf(stderr, "usage: %s time [FILE...] | dump FILE...\n", argv[0]);
+  return 2;
+}
