@@ -1,7 +1,8 @@
 #include "nif_check.h"
 
 #include "kem/reflection.h"
-#include "nif_node.h"
+#include "nif_kernel_ref.h"
+#include "nif_service.h"
 #include "nif_terms.h"
 
 namespace kem_nif {
@@ -54,12 +55,12 @@ ERL_NIF_TERM reflection_term(ErlNifEnv* env, const kem::Reflection& r) {
 
 ERL_NIF_TERM nif_check(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   return guarded(env, [&]() -> ERL_NIF_TERM {
-    auto source = get_bytes(env, argv[0]);
-    auto entry = get_bytes(env, argv[1]);
-    if (!source || !entry) return enif_make_badarg(env);
-    kem::Executor* ex = executor();
-    if (!ex) return make_error(env, kem::ErrorCode::no_adapter, "the executor is not started");
-    auto reflection = ex->check(as_chars(*source), as_chars(*entry));
+    auto kernel = get_kernel_ref(env, argv[0], argv[1]);
+    auto entry = get_bytes(env, argv[2]);
+    if (!kernel || !entry) return enif_make_badarg(env);
+    kem::Service* svc = service();
+    if (!svc) return atoms.not_started;
+    auto reflection = svc->check(*kernel, as_chars(*entry));
     if (!reflection) return make_error(env, reflection.error());
     return make_ok(env, reflection_term(env, *reflection));
   });

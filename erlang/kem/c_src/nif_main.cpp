@@ -4,11 +4,12 @@
 #include <erl_nif.h>
 
 #include "nif_check.h"
-#include "nif_node.h"
 #include "nif_jpeg.h"
 #include "nif_png.h"
+#include "nif_execute.h"
+#include "nif_service.h"
+#include "nif_settings.h"
 #include "nif_store.h"
-#include "nif_submit.h"
 #include "nif_terms.h"
 
 namespace {
@@ -35,20 +36,20 @@ constexpr auto kDirtyCpu = ERL_NIF_DIRTY_JOB_CPU_BOUND;
 
 ErlNifFunc nif_funcs[] = {
     {"hello", 0, nif_hello, 0},
+    {"nif_settings", 0, kem_nif::nif_settings, 0},
     {"nif_start", 1, kem_nif::nif_start, kDirtyIo},
     {"nif_started", 0, kem_nif::nif_started, 0},
-    {"nif_store_started", 0, kem_nif::nif_store_started, 0},
+    {"nif_set_trust", 2, kem_nif::nif_set_trust, 0},
     {"nif_adapter_info", 0, kem_nif::nif_adapter_info, kDirtyIo},
     {"nif_stats", 0, kem_nif::nif_stats, 0},
-    {"nif_simulate_device_loss", 0, kem_nif::nif_simulate_device_loss, kDirtyIo},
-    {"nif_submit", 5, kem_nif::nif_submit, 0},
+    {"nif_simulate_device_loss", 1, kem_nif::nif_simulate_device_loss, kDirtyIo},
+    {"nif_execute", 6, kem_nif::nif_execute, 0},
     {"nif_cancel", 1, kem_nif::nif_cancel, 0},
-    {"nif_check", 2, kem_nif::nif_check, kDirtyIo},
+    {"nif_check", 3, kem_nif::nif_check, kDirtyIo},
+    {"nif_resolve", 2, kem_nif::nif_resolve, kDirtyIo},
     {"nif_png_decode", 2, kem_nif::nif_png_decode, kDirtyCpu},
     {"nif_png_encode", 3, kem_nif::nif_png_encode, kDirtyCpu},
     {"nif_jpeg_decode", 2, kem_nif::nif_jpeg_decode, kDirtyCpu},
-    {"nif_store_start", 1, kem_nif::nif_store_start, kDirtyIo},
-    {"nif_resolve", 2, kem_nif::nif_resolve, kDirtyIo},
 };
 
 }  // namespace

@@ -1,16 +1,13 @@
-// The node's kernel store: Arweave IDs (and files) to verified WGSL source.
+// The service's kernel store seen from Erlang: where a kernel comes from and how it was proven.
 #pragma once
 
 #include <erl_nif.h>
 
 namespace kem_nif {
 
-// nif_store_start(Options) (dirty IO): creates the store from a map unless one exists.
-ERL_NIF_TERM nif_store_start(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
-// nif_store_started/0: whether the store exists (cheap; normal scheduler).
-ERL_NIF_TERM nif_store_started(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
-// nif_resolve(id | file, Value) (dirty IO: it may fetch from a gateway) ->
-//   {ok, #{source, id, origin, verification, description}} | {error, {Code, Message}}.
+// nif_resolve(Kind, Value) (dirty IO: it may fetch from a gateway), Kind id | file | source ->
+//   {ok, #{source, id, owner_address, origin, verification, description}}
+//   | {error, {Code, Message}} | not_started.
 ERL_NIF_TERM nif_resolve(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
 
 }  // namespace kem_nif

@@ -12,11 +12,13 @@ void init_atoms(ErlNifEnv* env) {
       a("ok"), a("error"), a("kem_reply"), a("cancelled"), a("sent"), a("true"), a("false"),
       a("undefined"),
       a("entry"), a("output_size_hint"), a("output_size"), a("workgroups"), a("timeout"),
-      a("loop_budget"), a("unmetered"), a("metering"),
-      a("adapter"), a("max_output_bytes"), a("max_input_bytes"), a("pipeline_cache_capacity"),
+      a("loop_budget"),
       a("bindings"), a("entry_points"), a("group"), a("binding"), a("name"), a("address_space"),
       a("access"), a("type"), a("line"), a("column"), a("workgroup_size"),
       a("calls"), a("errors"), a("pipeline_hits"), a("pipeline_misses"), a("device_losses"),
+      a("submissions"),
+      a("not_started"), a("id"), a("source"), a("file"), a("index"), a("selector"), a("queue_depth"),
+      a("healthy"), a("in_rotation"), a("retried_elsewhere"), a("removals"), a("retries"), a("devices"),
   };
 }
 

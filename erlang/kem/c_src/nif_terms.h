@@ -15,12 +15,12 @@ namespace kem_nif {
 
 struct Atoms {
   ERL_NIF_TERM ok, error, kem_reply, cancelled, sent, true_, false_, undefined;
-  ERL_NIF_TERM entry, output_size_hint, output_size, workgroups, timeout, loop_budget, unmetered,
-      metering;
-  ERL_NIF_TERM adapter, max_output_bytes, max_input_bytes, pipeline_cache_capacity;
+  ERL_NIF_TERM entry, output_size_hint, output_size, workgroups, timeout, loop_budget;
   ERL_NIF_TERM bindings, entry_points, group, binding, name, address_space, access, type, line,
       column, workgroup_size;
-  ERL_NIF_TERM calls, errors, pipeline_hits, pipeline_misses, device_losses;
+  ERL_NIF_TERM calls, errors, pipeline_hits, pipeline_misses, device_losses, submissions;
+  ERL_NIF_TERM not_started, id, source, file, index, selector, queue_depth, healthy, in_rotation,
+      retried_elsewhere, removals, retries, devices;
 };
 extern Atoms atoms;
 void init_atoms(ErlNifEnv* env);

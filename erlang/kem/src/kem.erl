@@ -1,12 +1,14 @@
-%%% @doc KEM's Erlang API: run WGSL compute kernels on the node's GPU.
+%%% @doc KEM's Erlang API: run WGSL compute kernels on the node's GPUs.
 %%%
-%%% A call is submitted to the executor's GPU thread and its result comes back as a message,
-%%% so no scheduler (normal or dirty) is held while the GPU works; the caller waits with the
-%%% call's timeout and never sees a late reply. Nothing here raises on bad input: every
-%%% function returns {ok, _} or {error, {Code, Message}}.
+%%% A call is one NIF call: the kernel reference, input and options go to the node's
+%%% kem::Service, which resolves the kernel (the source never comes to Erlang), applies the
+%%% operator's trust policy and runs it on the least loaded GPU; the result comes back as a
+%%% message, so no scheduler (normal or dirty) is held while the kernel is fetched or runs. The
+%%% caller waits with the call's timeout and never sees a late reply. Nothing here raises on
+%%% bad input: every function returns {ok, _} or {error, {Code, Message}}.
 -module(kem).
--export([execute/2, execute/3, check/1, check/2, adapter_info/0, adapter_info_json/0,
-         stats/0]).
+-export([execute/2, execute/3, check/1, check/2, resolve/1, adapter_info/0, adapter_info_json/0,
+         stats/0, update_trust/0]).
 
 -type kernel_ref() :: kem_kernels:ref().
 -type opts() :: #{output_size_hint => non_neg_integer(),
@@ -17,8 +19,6 @@
                   timeout => pos_integer(),
                   loop_budget => non_neg_integer()}.
 -export_type([kernel_ref/0, opts/0]).
-%% The allow-lists' decision alone, for tests.
--export([unmetered/2]).
 
 -spec execute(kernel_ref(), binary()) -> {ok, binary()} | kem_err:error().
 execute(KernelRef, Input) -> execute(KernelRef, Input, #{}).
@@ -30,10 +30,9 @@ execute(KernelRef, Input, Opts) ->
     guard(fun() ->
         with([fun() -> input(Input) end,
               fun() -> kem_request:options(Opts) end,
-              fun() -> kem_kernels:source(KernelRef) end,
-              fun() -> kem_node:ensure_executor() end],
-             fun([ok, {ok, NifOpts, Params, Timeout}, {ok, Source}, ok]) ->
-                 call(Source, Input, Params, NifOpts#{unmetered => trusted(KernelRef)}, Timeout)
+              fun() -> kem_kernels:ref(KernelRef) end],
+             fun([ok, {ok, NifOpts, Params, Timeout}, {ok, Kernel}]) ->
+                 call(Kernel, Input, Params, NifOpts, Timeout)
              end)
     end).
 
@@ -46,12 +45,25 @@ check(KernelRef) -> check(KernelRef, #{}).
 check(KernelRef, Opts) ->
     guard(fun() ->
         with([fun() -> check_opts(Opts) end,
-              fun() -> kem_kernels:source(KernelRef) end,
-              fun() -> kem_node:ensure_executor() end],
-             fun([{ok, Entry}, {ok, Source}, ok]) -> kem_nif:nif_check(Source, Entry) end)
+              fun() -> kem_kernels:ref(KernelRef) end],
+             fun([{ok, Entry}, {ok, {Kind, Value}}]) ->
+                 kem_node:call(fun() -> kem_nif:nif_check(Kind, Value, Entry) end)
+             end)
     end).
 
-%% @doc The adapter's description (name, vendor, backend, limits...).
+%% @doc Where the kernel comes from: #{source, id, owner_address, origin, verification,
+%% description}, from the node's kernel store (pins, caches, gateways, verification).
+-spec resolve(kernel_ref()) -> {ok, map()} | kem_err:error().
+resolve(KernelRef) ->
+    guard(fun() ->
+        case kem_kernels:ref(KernelRef) of
+            {ok, {Kind, Value}} -> kem_node:call(fun() -> kem_nif:nif_resolve(Kind, Value) end);
+            Error -> Error
+        end
+    end).
+
+%% @doc The devices' description: the first adapter's (name, vendor, backend, limits...) and,
+%% under <<"devices">>, every GPU device of the node with its load, health and counters.
 -spec adapter_info() -> {ok, map()} | kem_err:error().
 adapter_info() ->
     case adapter_info_json() of
@@ -60,29 +72,30 @@ adapter_info() ->
     end.
 
 -spec adapter_info_json() -> {ok, binary()} | kem_err:error().
-adapter_info_json() ->
-    guard(fun() ->
-        case kem_node:ensure_executor() of
-            ok -> kem_nif:nif_adapter_info();
-            Error -> Error
-        end
-    end).
+adapter_info_json() -> guard(fun() -> kem_node:call(fun kem_nif:nif_adapter_info/0) end).
 
-%% @doc The executor's counters (calls, errors, pipeline cache hits/misses, device losses).
+%% @doc The service's counters (calls, errors, pipeline cache hits/misses, device losses,
+%% submissions, retries) summed over its devices, and each device's under `devices`.
 -spec stats() -> map().
 stats() ->
     try kem_nif:nif_stats()
     catch error:_ -> #{}
     end.
 
+%% @doc Applies unmetered_ids and unmetered_owners, as the environment has them now, to the
+%% running service (they are read when it starts).
+-spec update_trust() -> ok | kem_err:error().
+update_trust() -> guard(fun kem_node:update_trust/0).
+
 %%% Internals
 
 %% The reference is made here, right before the receive, so the VM only scans messages that
 %% arrived after it (OTP's selective-receive optimisation).
-call(Source, Input, Params, NifOpts, Timeout0) ->
+call({Kind, Value}, Input, Params, NifOpts, Timeout0) ->
     {Timeout, Wait} = kem_config:call_timeout(Timeout0),
     Ref = make_ref(),
-    case kem_nif:nif_submit(Ref, Source, Input, Params, NifOpts#{timeout => Timeout}) of
+    Submit = fun() -> kem_nif:nif_execute(Ref, Kind, Value, Input, Params, NifOpts#{timeout => Timeout}) end,
+    case kem_node:call(Submit) of
         {ok, Job} ->
             receive
                 {kem_reply, Ref, Result} -> Result
@@ -104,44 +117,6 @@ gave_up(Ref, Job, Timeout) ->
             after 5000 -> kem_err:new(timeout, "no result within ~b ms", [Timeout])
             end
     end.
-
-%% Loop metering is skipped only for a kernel fetched by ID that the operator trusts: its ID is
-%% listed in unmetered_ids, or its owner is listed in unmetered_owners. The store knows the owner
-%% only once it has verified the kernel's signature, so an unverified or pinned kernel is trusted
-%% by ID alone; a {source, _} or {file, _} kernel is always metered.
-trusted(KernelRef) -> unmetered(KernelRef, owner(KernelRef)).
-
-%% @doc The allow-lists' decision, given the kernel's verified owner (<<>> when unknown).
-unmetered({id, Id}, Owner) when is_binary(Owner) ->
-    %% Exported, so any term may arrive: what is not a kernel ID in text is never trusted.
-    try text(Id) of
-        IdText when is_binary(IdText) ->
-            lists:member(IdText, [text(T) || T <- kem_config:value(unmetered_ids)])
-                orelse (Owner =/= <<>> andalso
-                        lists:member(Owner, [text(O) || O <- kem_config:value(unmetered_owners)]));
-        _ ->
-            false
-    catch
-        error:_ -> false
-    end;
-unmetered(_, _) ->
-    false.
-
-%% The verified owner of an {id, _} kernel, asked of the store only when some owner is listed.
-%% The kernel was resolved just before, so this is a hit in the store's memory cache.
-owner({id, Id}) ->
-    case kem_config:value(unmetered_owners) of
-        [] -> <<>>;
-        _ ->
-            case kem_nif:nif_resolve(id, text(Id)) of
-                {ok, #{owner_address := Owner}} -> Owner;
-                _ -> <<>>
-            end
-    end;
-owner(_) ->
-    <<>>.
-
-text(T) -> unicode:characters_to_binary(T).
 
 input(Input) when is_binary(Input) -> ok;
 input(Other) -> kem_err:new(invalid_argument, "the input must be a binary, not ~ts", [kem_err:term(Other)]).

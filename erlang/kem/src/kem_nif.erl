@@ -3,12 +3,12 @@
 %%% hello/0, adapter_info/0, execute_kernel/3 and execute_kernel_with_params/3 keep the proof
 %%% of concept's names and arguments; they return the result itself (a binary) or, where the
 %%% proof of concept crashed, {error, {Code, Message}}. The nif_* functions are the library's
-%%% raw entry points, used by kem, kem_image and kem_store; call those modules instead.
+%%% raw entry points, used by kem, kem_node, kem_config and kem_image; call those modules instead.
 -module(kem_nif).
 -export([hello/0, adapter_info/0, execute_kernel/3, execute_kernel_with_params/3]).
--export([nif_start/1, nif_started/0, nif_store_started/0, nif_adapter_info/0, nif_stats/0, nif_simulate_device_loss/0,
-         nif_submit/5, nif_cancel/1, nif_check/2, nif_png_decode/2, nif_png_encode/3, nif_jpeg_decode/2,
-         nif_store_start/1, nif_resolve/2]).
+-export([nif_settings/0, nif_start/1, nif_started/0, nif_set_trust/2, nif_adapter_info/0, nif_stats/0,
+         nif_simulate_device_loss/1, nif_execute/6, nif_cancel/1, nif_check/3, nif_resolve/2,
+         nif_png_decode/2, nif_png_encode/3, nif_jpeg_decode/2]).
 -on_load(init/0).
 
 -define(NOT_LOADED, erlang:nif_error({not_loaded, ?MODULE})).
@@ -65,17 +65,17 @@ unwrap({error, _} = Error) -> Error.
 
 %%% NIF entry points (see c_src/)
 
-nif_start(_Options) -> ?NOT_LOADED.
+nif_settings() -> ?NOT_LOADED.
+nif_start(_Settings) -> ?NOT_LOADED.
 nif_started() -> ?NOT_LOADED.
-nif_store_started() -> ?NOT_LOADED.
+nif_set_trust(_UnmeteredIds, _UnmeteredOwners) -> ?NOT_LOADED.
 nif_adapter_info() -> ?NOT_LOADED.
 nif_stats() -> ?NOT_LOADED.
-nif_simulate_device_loss() -> ?NOT_LOADED.
-nif_submit(_Ref, _Source, _Input, _Params, _Opts) -> ?NOT_LOADED.
+nif_simulate_device_loss(_Index) -> ?NOT_LOADED.
+nif_execute(_Ref, _Kind, _Value, _Input, _Params, _Opts) -> ?NOT_LOADED.
 nif_cancel(_Job) -> ?NOT_LOADED.
-nif_check(_Source, _Entry) -> ?NOT_LOADED.
+nif_check(_Kind, _Value, _Entry) -> ?NOT_LOADED.
+nif_resolve(_Kind, _Value) -> ?NOT_LOADED.
 nif_png_decode(_Png, _MaxBytes) -> ?NOT_LOADED.
 nif_png_encode(_Width, _Height, _Rgba) -> ?NOT_LOADED.
 nif_jpeg_decode(_Jpeg, _MaxBytes) -> ?NOT_LOADED.
-nif_store_start(_Options) -> ?NOT_LOADED.
-nif_resolve(_Kind, _Value) -> ?NOT_LOADED.

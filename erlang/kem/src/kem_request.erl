@@ -1,4 +1,4 @@
-%%% @doc Checks the options of kem:execute/3 and turns them into what kem_nif:nif_submit/5
+%%% @doc Checks the options of kem:execute/3 and turns them into what kem_nif:nif_execute/6
 %%% takes. Every malformed option is {error, {invalid_argument, Message}}; semantic limits
 %%% (hint 0, oversized output...) are left to libkem, which knows the adapter's limits.
 -module(kem_request).

@@ -184,7 +184,7 @@ late_reply_dropped() ->
 
 device_loss_recovery() ->
     #{device_losses := Before} = kem:stats(),
-    ok = kem_nif:nif_simulate_device_loss(),
+    ok = kem_nif:nif_simulate_device_loss(0),
     Input = crypto:strong_rand_bytes(64),
     Result = kem:execute(double(), Input, #{}),
     % The call right after a loss may report it; the one after must succeed.

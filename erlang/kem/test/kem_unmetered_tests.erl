@@ -1,6 +1,8 @@
 %%% The operator's allow-lists for unmetered kernels (unmetered_ids, unmetered_owners) against
-%%% the real NIF, store and executor: a pinned kernel that loops past a low loop_budget runs only
-%%% when allow-listed; the owner list applies only to an owner the store has verified.
+%%% the real NIF and service: a pinned kernel that loops past a low loop_budget runs only when
+%%% allow-listed; the owner list applies only to an owner the store has verified. The lists are
+%%% edited at run time here, each edit applied with kem:update_trust/0. (The decision for a
+%%% verified owner is tested in C++, tests/service, and through `kem run` in tests/cli.)
 -module(kem_unmetered_tests).
 -include_lib("eunit/include/eunit.hrl").
 
@@ -15,18 +17,21 @@
 }
 ">>).
 
-%% An owner address that signs nothing here (43 base64url characters).
--define(OWNER, <<"OWNERaddressOWNERaddressOWNERaddressOWNERad">>).
+%% An owner address that signs nothing here (43 base64url characters ending 32 bytes).
+-define(OWNER, <<"OWNERaddressOWNERaddressOWNERaddressOWNERaA">>).
 
 unmetered_test_() ->
     {setup, fun kem_test_env:setup/0, fun(_) -> ok end,
      {foreach, fun() -> ok end, fun(_) -> reset() end,
-      [fun by_id/0, fun pinned_kernel_has_no_owner/0, fun owner_decision/0,
+      [fun by_id/0, fun pinned_kernel_has_no_owner/0, fun malformed_lists_are_refused/0,
        fun inline_and_file_never_unmetered/0]}}.
 
-reset() ->
-    application:set_env(kem, unmetered_ids, []),
-    application:set_env(kem, unmetered_owners, []).
+reset() -> set_lists([], []).
+
+set_lists(Ids, Owners) ->
+    application:set_env(kem, unmetered_ids, Ids),
+    application:set_env(kem, unmetered_owners, Owners),
+    kem:update_trust().
 
 %% 100 iterations against a budget of 99: the sum when unmetered, budget_exceeded when metered.
 run(Ref) -> kem:execute(Ref, <<100:32/little>>, #{loop_budget => 99}).
@@ -37,9 +42,9 @@ by_id() ->
     ?assertMatch({error, {budget_exceeded, _}}, run({id, Id})),
     % Exact: 100 iterations fit a budget of 100.
     ?assertEqual(sum(), kem:execute({id, Id}, <<100:32/little>>, #{loop_budget => 100})),
-    application:set_env(kem, unmetered_ids, [kem_test_env:poc_id()]),
+    ok = set_lists([kem_test_env:poc_id()], []),
     ?assertMatch({error, {budget_exceeded, _}}, run({id, Id})),
-    application:set_env(kem, unmetered_ids, [kem_test_env:poc_id(), binary_to_list(Id)]),
+    ok = set_lists([kem_test_env:poc_id(), binary_to_list(Id)], []),
     ?assertEqual(sum(), run({id, Id})),
     ?assertEqual(sum(), run({id, binary_to_list(Id)})).
 
@@ -47,26 +52,21 @@ by_id() ->
 %% signature), so listing owners cannot unmeter it.
 pinned_kernel_has_no_owner() ->
     Id = kem_test_env:pin_source(?SUM),
-    ?assertMatch({ok, #{owner_address := <<>>, verification := pinned}}, kem_nif:nif_resolve(id, Id)),
-    application:set_env(kem, unmetered_owners, [?OWNER]),
+    ?assertMatch({ok, #{owner_address := <<>>, verification := pinned}}, kem:resolve({id, Id})),
+    ok = set_lists([], [?OWNER]),
     ?assertMatch({error, {budget_exceeded, _}}, run({id, Id})).
 
-%% The decision for a kernel whose verified owner the store reported.
-owner_decision() ->
-    Id = kem_test_env:poc_id(),
-    ?assertNot(kem:unmetered({id, Id}, ?OWNER)),
-    application:set_env(kem, unmetered_owners, ["someoneElse", binary_to_list(?OWNER)]),
-    ?assert(kem:unmetered({id, Id}, ?OWNER)),
-    ?assert(kem:unmetered({id, binary_to_list(Id)}, ?OWNER)),
-    ?assertNot(kem:unmetered({id, Id}, <<"someoneElseEntirely">>)),
-    ?assertNot(kem:unmetered({id, Id}, <<>>)),  % unverified: no owner to match
-    ?assertNot(kem:unmetered({source, ?SUM}, ?OWNER)),
-    ?assertNot(kem:unmetered({file, "k.wgsl"}, ?OWNER)).
+%% Entries that are not IDs or addresses are refused, and the lists in force stay as they were.
+malformed_lists_are_refused() ->
+    Id = kem_test_env:pin_source(?SUM),
+    ok = set_lists([Id], []),
+    ?assertMatch({error, {invalid_argument, <<"unmetered_owners 'someoneElse': ", _/binary>>}},
+                 set_lists([Id], ["someoneElse"])),
+    ?assertEqual(sum(), run({id, Id})).
 
 inline_and_file_never_unmetered() ->
     Id = kem_test_env:pin_source(?SUM),
-    application:set_env(kem, unmetered_ids, [Id]),
-    application:set_env(kem, unmetered_owners, [?OWNER]),
+    ok = set_lists([Id], [?OWNER]),
     ?assertMatch({error, {budget_exceeded, _}}, run({source, ?SUM})),
     Path = filename:join(kem_config:value(pin_dir), <<Id/binary, ".wgsl">>),
     ?assertMatch({error, {budget_exceeded, _}}, run({file, Path})),

@@ -1,4 +1,4 @@
-#include "nif_submit.h"
+#include "nif_execute.h"
 
 #include <cstring>
 #include <memory>
@@ -6,8 +6,9 @@
 #include <new>
 #include <string>
 
-#include "kem/executor.h"
-#include "nif_node.h"
+#include "kem/service.h"
+#include "nif_kernel_ref.h"
+#include "nif_service.h"
 #include "nif_terms.h"
 
 namespace kem_nif {
@@ -129,10 +130,6 @@ bool read_options(ErlNifEnv* env, ERL_NIF_TERM opts, kem::KernelRequest& request
     if (!n) return false;
     request.loop_budget = *n;
   }
-  if (auto v = map_get(env, opts, atoms.unmetered)) {
-    if (!enif_is_identical(*v, atoms.true_) && !enif_is_identical(*v, atoms.false_)) return false;
-    request.unmetered = enif_is_identical(*v, atoms.true_);
-  }
   if (auto v = map_get(env, opts, atoms.timeout)) {
     auto n = get_u64(env, *v);
     if (!n || *n > static_cast<uint64_t>(INT64_MAX)) return false;
@@ -148,25 +145,23 @@ bool open_job_resource(ErlNifEnv* env, ErlNifResourceFlags flags) {
   return g_job_type != nullptr;
 }
 
-ERL_NIF_TERM nif_submit(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+ERL_NIF_TERM nif_execute(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   return guarded(env, [&]() -> ERL_NIF_TERM {
     if (!enif_is_ref(env, argv[0])) return enif_make_badarg(env);
-    kem::Executor* ex = executor();
-    if (!ex) return make_error(env, kem::ErrorCode::no_adapter, "the executor is not started");
+    kem::Service* svc = service();
+    if (!svc) return atoms.not_started;
+    auto kernel = get_kernel_ref(env, argv[1], argv[2]);
+    if (!kernel) return enif_make_badarg(env);
 
     auto call = std::make_shared<Call>();
     if (!enif_self(env, &call->pid)) return enif_make_badarg(env);
     call->ref = enif_make_copy(call->env, argv[0]);
-    ERL_NIF_TERM source = enif_make_copy(call->env, argv[1]);
-    ERL_NIF_TERM input = enif_make_copy(call->env, argv[2]);
-    ERL_NIF_TERM params = enif_make_copy(call->env, argv[3]);
-    auto source_bytes = get_bytes(call->env, source);
+    ERL_NIF_TERM input = enif_make_copy(call->env, argv[3]);
+    ERL_NIF_TERM params = enif_make_copy(call->env, argv[4]);
     auto input_bytes = get_bytes(call->env, input);
     auto params_bytes = get_bytes(call->env, params);
     kem::KernelRequest request;
-    if (!source_bytes || !input_bytes || !params_bytes || !read_options(env, argv[4], request))
-      return enif_make_badarg(env);
-    request.source = as_chars(*source_bytes);
+    if (!input_bytes || !params_bytes || !read_options(env, argv[5], request)) return enif_make_badarg(env);
     request.input = *input_bytes;
     request.params = *params_bytes;
     // Raw pointer: the completion below holds the Call, and output_into only runs before it.
@@ -184,11 +179,11 @@ ERL_NIF_TERM nif_submit(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
     call->job = job;  // the call's reference, released by ~Call
 
     CallerEnvScope scope(env);
-    ex->submit(request, [call](kem::Result<kem::OutputView> result) {
+    svc->submit(*kernel, std::move(request), [call](kem::Result<kem::OutputView> result) {
       try {
         complete(*call, result);
       } catch (...) {
-        // Nothing may escape onto the executor's thread; the waiter times out.
+        // Nothing may escape onto the service's threads; the waiter times out.
       }
     });
     return make_ok(env, job_term);
