@@ -1,5 +1,6 @@
 %%% @doc Counters of the HTTP endpoint, rendered in Prometheus' text format together with the
-%%% executor's own counters (kem:stats/0).
+%%% service's own counters (kem:stats/0): summed over the node's GPU devices, and per device
+%%% (label `device`, its index in get_adapter_info's "devices").
 -module(kem_metrics).
 -export([init/0, request/3, rejected/0, in_flight/1, render/0]).
 
@@ -59,8 +60,28 @@ render() ->
                                   {errors, <<"kem_executor_errors_total">>, <<"Kernel calls that failed.">>},
                                   {pipeline_hits, <<"kem_pipeline_cache_hits_total">>, <<"Compiled kernels reused.">>},
                                   {pipeline_misses, <<"kem_pipeline_cache_misses_total">>, <<"Kernels compiled.">>},
-                                  {device_losses, <<"kem_device_losses_total">>, <<"GPU devices lost and replaced.">>}]]
+                                  {device_losses, <<"kem_device_losses_total">>, <<"GPU devices lost and replaced.">>}]],
+        per_device(maps:get(devices, Stats, []))
     ]).
+
+%% One series per device and figure: its load, its health and its counters.
+per_device(Devices) ->
+    [[help(Name, Type, Help),
+      [[Name, <<"{device=\"">>, integer_to_binary(I), <<"\"} ">>, integer_to_binary(number(maps:get(Key, D, 0))), $\n]
+       || #{index := I} = D <- Devices]]
+     || {Key, Name, Type, Help} <-
+            [{calls, <<"kem_gpu_calls_total">>, <<"counter">>, <<"Kernel calls run on this device.">>},
+             {errors, <<"kem_gpu_errors_total">>, <<"counter">>, <<"Kernel calls that failed on this device.">>},
+             {device_losses, <<"kem_gpu_device_losses_total">>, <<"counter">>, <<"Times this device was lost.">>},
+             {retried_elsewhere, <<"kem_gpu_retried_elsewhere_total">>, <<"counter">>,
+              <<"Calls lost with this device and run again on another.">>},
+             {queue_depth, <<"kem_gpu_queue_depth">>, <<"gauge">>, <<"Calls queued or running on this device now.">>},
+             {healthy, <<"kem_gpu_healthy">>, <<"gauge">>, <<"1 while the device is usable.">>},
+             {in_rotation, <<"kem_gpu_in_rotation">>, <<"gauge">>, <<"1 while the device gets new calls.">>}]].
+
+number(true) -> 1;
+number(false) -> 0;
+number(N) when is_integer(N) -> N.
 
 value(Key, Rows) -> proplists:get_value(Key, Rows, 0).
 

@@ -12,7 +12,43 @@
 
 concurrency_test_() ->
     {setup, fun kem_test_env:setup/0, fun(_) -> ok end,
-     {timeout, 240, fun mixed_calls/0}}.
+     [{timeout, 240, fun mixed_calls/0}, {timeout, 240, fun device_lost_under_load/0}]}.
+
+%% The node's pool (kem_test_env opens two devices): 32 processes x 30 calls while one device is
+%% destroyed. Every call is answered with its correct output (the pool retries the lost
+%% device's calls on the other), both devices served calls, and the lost one comes back.
+device_lost_under_load() ->
+    #{devices := [_, _ | _] = Devices0} = kem:stats(),
+    Losses0 = lists:sum([maps:get(device_losses, D) || D <- Devices0]),
+    Parent = self(),
+    Kernels = #{double => {source, kem_test_env:kernel("double-integer.wgsl")},
+                sum => {source, kem_test_env:kernel("workgroup-sum.wgsl")},
+                histogram => {source, kem_test_env:kernel("byte-histogram.wgsl")},
+                poc => {id, kem_test_env:poc_id()}},
+    Workers = [spawn_monitor(fun() -> Parent ! {done, self(), check_calls_with(Kernels, N, 30)} end)
+               || N <- lists:seq(1, 32)],
+    timer:sleep(150),
+    ok = kem_nif:nif_simulate_device_loss(1),
+    Results = [receive {done, Pid, R} -> R;
+                       {'DOWN', Ref, process, Pid, Why} -> {crashed, Why}
+               end || {Pid, Ref} <- Workers],
+    ?assertEqual([], [R || R <- Results, R =/= ok]),
+    #{devices := Devices} = kem:stats(),
+    ?assert(lists:sum([maps:get(device_losses, D) || D <- Devices]) > Losses0),
+    ?assert(lists:all(fun(#{calls := C}) -> C > 0 end, Devices)),
+    wait_healthy(100).
+
+wait_healthy(0) -> ?assert(false);
+wait_healthy(N) ->
+    #{devices := Devices} = kem:stats(),
+    case lists:all(fun(#{healthy := H, in_rotation := R}) -> H andalso R end, Devices) of
+        true -> ok;
+        false -> timer:sleep(50), wait_healthy(N - 1)
+    end.
+
+check_calls_with(Kernels, Seed, Calls) ->
+    rand:seed(exsss, {Seed, Seed * 3, Seed * 5}),
+    check_calls(Kernels, Calls).
 
 mixed_calls() ->
     Kernels = #{double => {source, kem_test_env:kernel("double-integer.wgsl")},

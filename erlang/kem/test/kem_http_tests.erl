@@ -115,7 +115,21 @@ metrics() ->
     ?assertEqual("text/plain; version=0.0.4", proplists:get_value("content-type", Headers)),
     ?assertEqual(Before + 2, counter(Text, <<"info">>, <<"200">>)),
     ?assertMatch({match, _}, re:run(Text, <<"^kem_http_in_flight 0$">>, [multiline])),
-    ?assertMatch({match, _}, re:run(Text, <<"^# TYPE kem_executor_calls_total counter$">>, [multiline])).
+    ?assertMatch({match, _}, re:run(Text, <<"^# TYPE kem_executor_calls_total counter$">>, [multiline])),
+    % One series per GPU device of the node; the devices' calls add up to the total.
+    #{devices := Devices} = kem:stats(),
+    PerDevice = [value(Text, <<"kem_gpu_calls_total\\{device=\"", (integer_to_binary(I))/binary, "\"\\}">>)
+                 || #{index := I} <- Devices],
+    ?assertEqual(length(Devices), length([N || N <- PerDevice, is_integer(N)])),
+    ?assertEqual(value(Text, <<"kem_executor_calls_total">>), lists:sum(PerDevice)),
+    [?assertEqual(1, value(Text, <<"kem_gpu_healthy\\{device=\"", (integer_to_binary(I))/binary, "\"\\}">>))
+     || #{index := I, healthy := true} <- Devices].
+
+value(Text, Series) ->
+    case re:run(Text, <<"^", Series/binary, " (\\d+)$">>, [multiline, {capture, all_but_first, binary}]) of
+        {match, [N]} -> binary_to_integer(N);
+        nomatch -> missing
+    end.
 
 get_metrics() -> element(3, http_get("/~kem@1.0/metrics")).
 

@@ -45,7 +45,10 @@ setup() ->
                    % again soon; nothing else depends on the back-off.
                    {gateway_backoff_initial, 50},
                    {gateway_backoff_max, 100},
-                   {default_timeout, 20000}],
+                   {default_timeout, 20000},
+                   % Two devices on the adapter (lavapipe here): the node's pool, as on a
+                   % machine with two GPUs (kem_concurrency_tests loses one under load).
+                   {devices_per_adapter, 2}],
             lists:foreach(fun({K, V}) -> application:set_env(kem, K, V) end, Env),
             persistent_term:put({?MODULE, ready}, true),
             ok
