@@ -1,9 +1,9 @@
 // The pool's reconnect thread: brings devices that left the rotation back, off the callers' path.
 #include <thread>
 
-#include "executor/executor_pool_state.h"
+#include "pool/executor_pool_state.h"
 
-namespace kem::executor {
+namespace kem::pool {
 
 void PoolState::reconnect_loop() {
   std::unique_lock lock(mutex_);
@@ -57,4 +57,4 @@ void PoolState::stop() {
   reconnect_wake_.notify_all();
 }
 
-}  // namespace kem::executor
+}  // namespace kem::pool
