@@ -66,26 +66,21 @@ void CallPipeline::fail_unanswered(std::span<PreparedCall> calls, const Error& e
 
 Result<Arenas> CallPipeline::arenas_for(const BatchLayout& layout) {
   Arenas a;
-  auto input = buffers_.input.ensure(device_, layout.input_bytes);
-  if (!input) return input.take_error();
-  a.input = *input;
-  auto output = buffers_.output.ensure(device_, layout.output_bytes);
-  if (!output) return output.take_error();
-  a.output = *output;
-  if (layout.readback_bytes) {
-    auto readback = buffers_.readback.ensure(device_, layout.readback_bytes);
-    if (!readback) return readback.take_error();
-    a.readback = *readback;
-  }
-  if (layout.has_params) {
-    auto params = buffers_.params.ensure(device_, layout.params_bytes);
-    if (!params) return params.take_error();
-    a.params = *params;
-  }
-  if (layout.metered) {
-    auto meter = buffers_.meter.ensure(device_, layout.meter_bytes);
-    if (!meter) return meter.take_error();
-    a.meter = *meter;
+  struct Need {
+    ReusableBuffer& buffer;
+    uint64_t bytes;  // 0: the group needs none (inputs and outputs are never empty)
+    WGPUBuffer& into;
+  };
+  const Need needs[] = {{buffers_.input, layout.input_bytes, a.input},
+                        {buffers_.output, layout.output_bytes, a.output},
+                        {buffers_.readback, layout.readback_bytes, a.readback},
+                        {buffers_.params, layout.has_params ? layout.params_bytes : 0, a.params},
+                        {buffers_.meter, layout.metered ? layout.meter_bytes : 0, a.meter}};
+  for (const Need& need : needs) {
+    if (need.bytes == 0) continue;
+    auto buffer = need.buffer.ensure(device_, need.bytes);
+    if (!buffer) return buffer.take_error();
+    need.into = *buffer;
   }
   return a;
 }
