@@ -307,6 +307,9 @@ Status Executor::reconnect() {
   impl_->post([&] {
     try {
       auto s = impl_->ready_session();
+      // Refreshed before reconnect() returns (not only after the task, as for every job), so
+      // healthy() already tells the caller what reconnect() did.
+      impl_->device_ok = s && (*s)->healthy();
       promise.set_value(s ? Status{} : Status(s.take_error()));
     } catch (const std::exception& e) {
       promise.set_value(make_error(ErrorCode::internal, e.what()));
