@@ -14,7 +14,11 @@ constexpr auto kQueueCheckInterval = std::chrono::milliseconds(20);
 }  // namespace
 
 void CallPipeline::run(std::span<PreparedCall> calls, TransferStrategy& transfer, const QueueExpiry& expire_queued) {
-  const MapWait wait = [&](const gpu::PendingMap& map) { return wait_for(map, calls, expire_queued); };
+  // The strategies' waits (staging chunks) block at once, as they always did: polling pays off
+  // only for the one short wait of a small call's readback.
+  const MapWait wait = [&](const gpu::PendingMap& map) {
+    return wait_for(map, calls, expire_queued, std::chrono::nanoseconds(0));
+  };
   const BatchLayout layout = transfer.lay_out(calls);
   auto arenas = arenas_for(layout);
   if (!arenas) return fail_unanswered(calls, arenas.error());
@@ -37,8 +41,8 @@ void CallPipeline::run(std::span<PreparedCall> calls, TransferStrategy& transfer
   auto downloaded = transfer.download_outputs(calls, layout, *arenas, wait);
   if (!downloaded) return fail_unanswered(calls, downloaded.error());
   if (!*downloaded) return;
-  if (layout.readback_bytes && !wait_for(device_.start_map_read(arenas->readback, 0, layout.readback_bytes), calls,
-                                         expire_queued))
+  if (layout.readback_bytes &&
+      !wait_for(device_.start_map_read(arenas->readback, 0, layout.readback_bytes), calls, expire_queued, spin_))
     return;
   struct Unmap {  // whatever happens below, the readback is unmapped once the group is answered
     gpu::Device& device;
@@ -150,8 +154,7 @@ void CallPipeline::write_params_and_meters(std::span<PreparedCall> calls, const 
 }
 
 bool CallPipeline::wait_for(const gpu::PendingMap& map, std::span<PreparedCall> calls,
-                            const QueueExpiry& expire_queued) {
-  auto spin = spin_;
+                            const QueueExpiry& expire_queued, std::chrono::nanoseconds spin) {
   for (;;) {
     gpu::Clock::time_point next = gpu::Clock::time_point::max();
     for (const PreparedCall& c : calls)

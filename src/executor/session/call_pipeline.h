@@ -28,7 +28,7 @@ using QueueExpiry = std::function<gpu::Clock::time_point()>;
 
 class CallPipeline {
  public:
-  // `spin`: how long the first wait for a group's readback polls before it blocks.
+  // `spin`: how long the wait for a group's readback polls before it blocks.
   CallPipeline(gpu::Device& device, Counters& counters, std::chrono::nanoseconds spin)
       : device_(device), counters_(counters), spin_(spin) {}
 
@@ -47,8 +47,10 @@ class CallPipeline {
   Result<WGPUBindGroup> bind_group(const PreparedCall& c, const Arenas& arenas);
   void write_params_and_meters(std::span<PreparedCall> calls, const BatchLayout& layout, const Arenas& arenas);
   // Waits for `map`, answering each call whose deadline passes first with a timeout, and
-  // expiring queued calls meanwhile. False when the group is over (every call answered).
-  bool wait_for(const gpu::PendingMap& map, std::span<PreparedCall> calls, const QueueExpiry& expire_queued);
+  // expiring queued calls meanwhile; polls for up to `spin` first. False when the group is over
+  // (every call answered).
+  bool wait_for(const gpu::PendingMap& map, std::span<PreparedCall> calls, const QueueExpiry& expire_queued,
+                std::chrono::nanoseconds spin);
   void deliver(std::span<PreparedCall> calls, TransferStrategy& transfer, const uint8_t* readback);
   void fail_unanswered(std::span<PreparedCall> calls, const Error& error);
 
