@@ -16,8 +16,13 @@ constexpr auto kQueueCheckInterval = std::chrono::milliseconds(20);
 void CallPipeline::run(std::span<PreparedCall> calls, TransferStrategy& transfer, const QueueExpiry& expire_queued) {
   // The strategies' waits (staging chunks) block at once, as they always did: polling pays off
   // only for the one short wait of a small call's readback.
-  const MapWait wait = [&](const gpu::PendingMap& map) {
-    return wait_for(map, calls, expire_queued, std::chrono::nanoseconds(0));
+  // (Two pointers captured: small enough for std::function to keep without allocating.)
+  struct Group {
+    std::span<PreparedCall> calls;
+    const QueueExpiry& expire_queued;
+  } group{calls, expire_queued};
+  const MapWait wait = [this, &group](const gpu::PendingMap& map) {
+    return wait_for(map, group.calls, group.expire_queued, std::chrono::nanoseconds(0));
   };
   const BatchLayout layout = transfer.lay_out(calls);
   auto arenas = arenas_for(layout);
