@@ -6,9 +6,11 @@
 // - Any number of caller threads may call every method at once. submit() queues a job; run()
 //   queues one too, or takes the direct-call fast path below; check(), reconnect() and
 //   simulate_device_loss() queue a task and wait for it.
-// - Exactly one thread at a time drives the WebGPU device, and only while it holds the
+// - Exactly one thread at a time drives the current WebGPU device, and only while it holds the
 //   executor's device lock: normally its GPU thread, which drains the queue (calls queued
-//   together are batched). With ExecutorOptions::direct_calls (the default), a run() that finds
+//   together are batched). (create() makes the first device before that thread starts, the
+//   destructor destroys the last one after it ended; a retired device belongs to the
+//   retirement thread alone.) With ExecutorOptions::direct_calls (the default), a run() that finds
 //   the executor idle (no other call queued or running, device lock free) drives the device from
 //   the caller's own thread instead, saving two thread hand-offs; the GPU thread waits meanwhile.
 // - Completions run on the thread driving the device: the GPU thread, or a run() caller on the
