@@ -1,7 +1,27 @@
-// The executor: a warm GPU device that runs WGSL kernels on byte buffers.
+// The executor: a warm GPU device that runs WGSL kernels on byte buffers. Instance, adapter,
+// device, pipelines and buffers persist across calls. Its settings (ExecutorOptions) and the
+// completion types live in kem/executor_options.h, included here.
 //
-// One GPU thread owns the WebGPU device and drains a job queue; any number of threads may call
-// run()/submit() at once. Instance, adapter, device, pipelines and buffers persist across calls.
+// Threading model (docs/ARCHITECTURE.md draws it):
+// - Any number of caller threads may call every method at once. submit() queues a job; run()
+//   queues one too, or takes the direct-call fast path below; check(), reconnect() and
+//   simulate_device_loss() queue a task and wait for it.
+// - Exactly one thread at a time drives the current WebGPU device, and only while it holds the
+//   executor's device lock: normally its GPU thread, which drains the queue (calls queued
+//   together are batched). (create() makes the first device before that thread starts, the
+//   destructor destroys the last one after it ended; a retired device belongs to the
+//   retirement thread alone.) With ExecutorOptions::direct_calls (the default), a run() that finds
+//   the executor idle (no other call queued or running, device lock free) drives the device from
+//   the caller's own thread instead, saving two thread hand-offs; the GPU thread waits meanwhile.
+// - Completions run on the thread driving the device: the GPU thread, or a run() caller on the
+//   fast path (which may also answer a call queued meanwhile whose deadline passed). A request
+//   rejected before queueing is answered on the calling thread.
+// - Threads the executor starts, and joins: the GPU thread (from create() to the destructor, which
+//   first lets it finish what is queued); one retirement thread, from the first lost or abandoned
+//   device on, which destroys old devices off the driving thread (the destructor joins it, so it
+//   may wait for a driver to let go of an abandoned device); and, from the first large call on,
+//   the staging copy threads of the current device, joined when that device is destroyed.
+//   No thread is detached.
 #pragma once
 
 #include <chrono>
@@ -13,57 +33,12 @@
 #include <string>
 #include <vector>
 
+#include "kem/executor_options.h"
 #include "kem/kernel_request.h"
 #include "kem/reflection.h"
 #include "kem/result.h"
 
 namespace kem {
-
-struct ExecutorOptions {
-  // Which adapter: "" picks the high-performance one; "cpu" forces the CPU (fallback) driver;
-  // "#N" picks the N-th adapter KEM can see; anything else is a substring of the adapter name.
-  // Overridden by the environment variable KEM_ADAPTER when that is set.
-  std::string adapter;
-  uint64_t max_output_bytes = 268435456;        // 256 MiB, as in the proof of concept
-  uint64_t max_input_bytes = 1ull << 30;        // 1 GiB
-  std::chrono::milliseconds default_timeout{30000};
-  size_t pipeline_cache_capacity = 256;         // compiled kernels kept warm (LRU)
-  // Loop metering (docs/kernel-contract.md): every loop of a kernel shares a per-invocation
-  // iteration budget, so no kernel can keep the device busy forever. Requests may lower the
-  // budget, never raise it.
-  bool metering = true;
-  uint32_t loop_budget = 1u << 24;
-
-  // Batching: calls queued while the GPU is busy go to the GPU together, in one submission and
-  // one readback, up to this many calls, each with at most `batch_call_bytes` of input and of
-  // output (larger calls run alone). Every call still binds only its own byte ranges.
-  size_t max_batch_calls = 64;
-  uint64_t batch_call_bytes = 64u << 10;
-  // How long the thread waiting for a submission polls before it sleeps, and how long the GPU
-  // thread, out of work, looks for the next call before it sleeps. Polling holds a CPU core
-  // while it lasts but saves a thread wake-up: on the H200 a 4-byte call took 72 µs with a
-  // blocking wait and 36 µs polling (docs/PERFORMANCE.md). Unset: 100 µs on GPUs, 0 on CPU
-  // adapters (lavapipe needs every core for the kernel itself).
-  std::optional<std::chrono::microseconds> spin_wait;
-  // run() on an idle executor (no call queued or running) drives the device from the calling
-  // thread instead of handing the call to the GPU thread and waiting to be woken.
-  bool direct_calls = true;
-  // Calls with this much input or output, or more, move it through KEM's own mapped staging
-  // buffers in chunks of `staging_chunk_bytes`, copied by several threads and overlapped with
-  // the GPU's transfers, instead of WebGPU's queue writes and one big readback.
-  uint64_t staged_transfer_bytes = 16u << 20;
-  uint64_t staging_chunk_bytes = 32u << 20;
-  // Chunks in flight each way (each one a staging buffer of `staging_chunk_bytes`).
-  size_t staging_slots = 3;
-  // Threads that copy a chunk besides the calling one. Unset: the hardware threads less one,
-  // at most 15 (one thread moves about 10 GB/s into or out of mapped memory).
-  std::optional<size_t> staging_copy_threads;
-};
-
-// The output of a finished call, valid only during the completion callback (it may point into
-// mapped GPU memory, so a caller can build its own buffer from it without an extra copy).
-using OutputView = std::span<const uint8_t>;
-using Completion = std::function<void(Result<OutputView>)>;
 
 class Executor {
  public:
@@ -77,8 +52,9 @@ class Executor {
   // Runs one call and waits for it.
   Result<std::vector<uint8_t>> run(const KernelRequest& request);
 
-  // Queues one call; `done` runs exactly once, on the executor's GPU thread or, for requests
-  // rejected before queueing, on the calling thread. It must not block for long.
+  // Queues one call; `done` runs exactly once, on the thread driving the device (the GPU thread,
+  // or a run() caller on the direct-call fast path) or, for requests rejected before queueing,
+  // on the calling thread. It must not block for long.
   void submit(const KernelRequest& request, Completion done);
 
   // Compiles the kernel (through the pipeline cache) and returns its reflection, or the compile

@@ -5,7 +5,7 @@
 #include <array>
 #include <cstdint>
 
-#include "kem/executor.h"
+#include "kem/executor_options.h"
 #include "kem/kernel_request.h"
 #include "kem/reflection.h"
 #include "kem/result.h"

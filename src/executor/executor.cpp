@@ -11,9 +11,10 @@
 #include <thread>
 
 #include "executor/adapter_info.h"
-#include "executor/gpu_session.h"
-#include "executor/huge_pages.h"
-#include "executor/pending_call.h"
+#include "executor/session/gpu_session.h"
+#include "executor/session/huge_pages.h"
+#include "executor/session/pending_call.h"
+#include "executor/session_retirement.h"
 #include "webgpu/instance.h"
 
 namespace kem {
@@ -22,12 +23,15 @@ using executor::GpuSession;
 using executor::PendingCall;
 using gpu::Clock;
 
+// The threading model is written down in kem/executor.h; in short: whoever holds `gpu_mutex`
+// drives the device (the session and everything in it), `mutex` guards the job queue, and the
+// GPU thread and the retirement thread are started and joined by Impl.
 struct Executor::Impl {
   ExecutorOptions options;
   std::shared_ptr<gpu::Instance> instance;
   gpu::Adapter adapter;
   std::string info_json;
-  std::unique_ptr<GpuSession> session;  // GPU thread only
+  std::unique_ptr<GpuSession> session;  // under gpu_mutex (before the GPU thread starts, after it ends)
 
   std::mutex mutex;
   std::condition_variable wake;
@@ -49,8 +53,23 @@ struct Executor::Impl {
   executor::Counters counters;
   std::atomic<size_t> depth{0};         // calls queued or running
   // Held by whoever drives the device: the GPU thread, or a run() caller that found the queue
-  // empty and runs its call itself (saving two thread hand-offs on an idle executor).
+  // empty and runs its call itself (saving two thread hand-offs on an idle executor). Taken
+  // before `mutex` when both are held, never after.
   std::mutex gpu_mutex;
+  // Destroys lost and abandoned sessions off the driving thread. Declared after everything a
+  // session refers to (options, instance, counters), so its destructor joins that thread before
+  // any of them goes.
+  executor::SessionRetirement retirement;
+
+  // Stops the GPU thread once everything queued has run, and joins it.
+  ~Impl() {
+    {
+      std::lock_guard lock(mutex);
+      stopping = true;
+    }
+    wake.notify_all();
+    if (gpu_thread.joinable()) gpu_thread.join();
+  }
 
   // A call with its deadline and a completion that keeps the counters.
   Result<PendingCall> make_call(KernelRequest request, Completion done) {
@@ -67,8 +86,9 @@ struct Executor::Impl {
     return PendingCall{std::move(request), Clock::now() + timeout, std::move(counted)};
   }
 
-  // Runs the call on the calling thread when the device is free and nothing is queued; false
-  // (and `call` untouched) otherwise.
+  // The direct-call fast path: runs the call on the calling thread when the device is free and
+  // nothing is queued; false (and `call` untouched) otherwise. The caller then drives the device
+  // under gpu_mutex exactly as the GPU thread would, which stays blocked on gpu_mutex meanwhile.
   bool run_directly(PendingCall& call) {
     // Only when this is the one call in flight: under load, queued calls batch better.
     if (depth.load() != 1) return false;
@@ -142,7 +162,7 @@ struct Executor::Impl {
     if (session && session->healthy()) return session.get();
     if (session) {
       ++counters.device_losses;
-      retire(std::move(session));
+      retirement.retire(std::move(session));
     }
     auto fresh = GpuSession::create(*instance, adapter, options, counters);
     if (!fresh) return fresh.take_error();
@@ -150,17 +170,9 @@ struct Executor::Impl {
     return session.get();
   }
 
-  // An abandoned device may still be running a kernel; destroying it can block until the driver
-  // lets go, so that happens on a thread of its own, never on the GPU thread.
-  void retire(std::unique_ptr<GpuSession> old) {
-    std::thread([old = std::move(old), keep = instance]() mutable {
-      old->device().destroy();
-      old.reset();
-    }).detach();
-  }
-
-  // Answers queued calls whose deadline passed; returns the earliest deadline still queued.
-  const GpuSession::QueueExpiry expire_queued = [this] {
+  // Answers queued calls whose deadline passed; returns the earliest deadline still queued. Runs
+  // on the driving thread (gpu_mutex held), so those completions run there too.
+  const executor::QueueExpiry expire_queued = [this] {
     std::vector<PendingCall> expired;
     Clock::time_point next = Clock::time_point::max();
     const auto now = Clock::now();
@@ -202,14 +214,8 @@ struct Executor::Impl {
 
 Executor::Executor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Executor::~Executor() {
-  {
-    std::lock_guard lock(impl_->mutex);
-    impl_->stopping = true;
-  }
-  impl_->wake.notify_all();
-  if (impl_->gpu_thread.joinable()) impl_->gpu_thread.join();
-}
+// Impl's destructor joins the GPU thread (after the queue drained), then the retirement thread.
+Executor::~Executor() = default;
 
 Result<std::unique_ptr<Executor>> Executor::create(ExecutorOptions options) {
   try {
@@ -301,6 +307,9 @@ Status Executor::reconnect() {
   impl_->post([&] {
     try {
       auto s = impl_->ready_session();
+      // Refreshed before reconnect() returns (not only after the task, as for every job), so
+      // healthy() already tells the caller what reconnect() did.
+      impl_->device_ok = s && (*s)->healthy();
       promise.set_value(s ? Status{} : Status(s.take_error()));
     } catch (const std::exception& e) {
       promise.set_value(make_error(ErrorCode::internal, e.what()));

@@ -1,5 +1,6 @@
 // Compiled kernels kept warm, keyed by (source, entry point, metered or not), least recently
-// used out first. Owned and used by the GPU thread only, so it needs no lock.
+// used out first. Used only by the thread driving the device (kem/executor.h), so it needs no
+// lock.
 #pragma once
 
 #include <list>

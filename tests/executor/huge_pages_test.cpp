@@ -1,6 +1,6 @@
 // advise_huge_pages: a hint that never changes a byte, and that the kernel takes where THP is
 // available (this machine's kind runs THP in "madvise" mode, like the H200 machine).
-#include "executor/huge_pages.h"
+#include "executor/session/huge_pages.h"
 
 #include <gtest/gtest.h>
 #include <sys/mman.h>

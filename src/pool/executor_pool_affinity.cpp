@@ -1,8 +1,8 @@
-#include "executor/executor_pool_affinity.h"
+#include "pool/executor_pool_affinity.h"
 
 #include <functional>
 
-namespace kem::executor {
+namespace kem::pool {
 
 uint64_t kernel_key(std::string_view source, std::string_view entry, bool metered) {
   uint64_t h = std::hash<std::string_view>{}(source);
@@ -48,4 +48,4 @@ void WarmDevices::forget(size_t device) {
   }
 }
 
-}  // namespace kem::executor
+}  // namespace kem::pool

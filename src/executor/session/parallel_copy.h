@@ -19,7 +19,8 @@ class ParallelCopy {
   ParallelCopy(const ParallelCopy&) = delete;
   ParallelCopy& operator=(const ParallelCopy&) = delete;
 
-  // Copies `size` bytes; returns when all of them are copied. One copy at a time (GPU thread).
+  // Copies `size` bytes; returns when all of them are copied. One copy at a time (by the thread
+  // driving the device).
   void copy(uint8_t* dst, const uint8_t* src, size_t size);
 
   // Helpers worth having on this machine: the hardware threads less the caller, at most 15.

@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "executor/executor_pool_affinity.h"
 #include "kem/executor.h"
 #include "kem/executor_pool.h"
+#include "pool/executor_pool_affinity.h"
 
-namespace kem::executor {
+namespace kem::pool {
 
 using PoolClock = std::chrono::steady_clock;
 
@@ -90,4 +90,4 @@ class PoolState {
   std::vector<DeviceSlot> slots_;
 };
 
-}  // namespace kem::executor
+}  // namespace kem::pool

@@ -8,7 +8,8 @@
 #include <span>
 #include <vector>
 
-#include "executor/parallel_copy.h"
+#include "executor/session/parallel_copy.h"
+#include "executor/session/transfer_strategy.h"
 #include "kem/result.h"
 #include "webgpu/device.h"
 
@@ -21,13 +22,13 @@ class StagedTransfer {
   StagedTransfer(uint64_t chunk_bytes, size_t slots, size_t copy_threads);
 
   // Writes `input` into `destination` [0, binding_bytes), zero-padding past input.size().
-  // Returns false when the deadline passed (the device must then be abandoned).
+  // Every wait for a staging buffer goes through `wait` (the pipeline's, which keeps the
+  // deadlines): false when it found the call over.
   Result<bool> upload(gpu::Device& device, std::span<const uint8_t> input, uint64_t binding_bytes,
-                      WGPUBuffer destination, gpu::Clock::time_point deadline);
+                      WGPUBuffer destination, const MapWait& wait);
 
-  // Copies [0, bytes) of `source` (submitted work included) into `out`. False on timeout.
-  Result<bool> download(gpu::Device& device, WGPUBuffer source, std::span<uint8_t> out,
-                        gpu::Clock::time_point deadline);
+  // Copies [0, bytes) of `source` (submitted work included) into `out`. False as for upload().
+  Result<bool> download(gpu::Device& device, WGPUBuffer source, std::span<uint8_t> out, const MapWait& wait);
 
  private:
   struct Slot {
@@ -35,7 +36,8 @@ class StagedTransfer {
     std::optional<gpu::PendingMap> map;  // a map in flight
     bool mapped = false;                 // host-visible now (created mapped, or map completed)
   };
-  Result<bool> ready(gpu::Device& device, Slot& slot, gpu::Clock::time_point deadline);
+  // Waits for the slot's map in flight, if any. False when the call is over.
+  static bool ready(Slot& slot, const MapWait& wait);
 
   uint64_t chunk_;
   std::vector<Slot> up_, down_;

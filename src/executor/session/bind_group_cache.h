@@ -1,6 +1,7 @@
 // Bind groups kept across calls. A warm call binds the same buffers at the same offsets and
 // sizes as the previous call of its kernel, so creating a bind group for it again is waste.
-// Owned by the GPU thread; cleared whenever a buffer it refers to is reallocated.
+// Used only by the thread driving the device (kem/executor.h); cleared whenever a buffer it
+// refers to is reallocated.
 #pragma once
 
 #include <cstdint>

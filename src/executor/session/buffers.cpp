@@ -1,4 +1,4 @@
-#include "executor/buffers.h"
+#include "executor/session/buffers.h"
 
 #include <bit>
 

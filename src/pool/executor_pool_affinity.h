@@ -9,7 +9,7 @@
 #include <unordered_map>
 #include <utility>
 
-namespace kem::executor {
+namespace kem::pool {
 
 // A kernel's identity for scheduling: a hash of its source, entry point and metering. A
 // collision only costs a compile on a device thought warm, never a wrong result.
@@ -36,4 +36,4 @@ class WarmDevices {
   std::unordered_map<uint64_t, std::list<Entry>::iterator> index_;
 };
 
-}  // namespace kem::executor
+}  // namespace kem::pool

@@ -1,11 +1,11 @@
-#include "executor/executor_pool_adapters.h"
+#include "pool/executor_pool_adapters.h"
 
 #include <algorithm>
 #include <cstdlib>
 
 #include "webgpu/instance.h"
 
-namespace kem::executor {
+namespace kem::pool {
 namespace {
 
 Result<std::vector<std::string>> every_gpu() {
@@ -35,4 +35,4 @@ Result<std::vector<std::string>> pool_adapter_selectors(const ExecutorPoolOption
   return every_gpu();
 }
 
-}  // namespace kem::executor
+}  // namespace kem::pool

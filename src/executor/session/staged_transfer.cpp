@@ -1,25 +1,26 @@
-#include "executor/staged_transfer.h"
+#include "executor/session/staged_transfer.h"
 
 #include <algorithm>
 #include <cstring>
 
-#include "executor/huge_pages.h"
+#include "executor/session/huge_pages.h"
 
 namespace kem::executor {
 
 StagedTransfer::StagedTransfer(uint64_t chunk_bytes, size_t slots, size_t copy_threads)
     : chunk_(chunk_bytes), up_(slots), down_(slots), copier_(copy_threads) {}
 
-Result<bool> StagedTransfer::ready(gpu::Device& device, Slot& slot, gpu::Clock::time_point deadline) {
+bool StagedTransfer::ready(Slot& slot, const MapWait& wait) {
   if (!slot.map) return true;
-  auto waited = device.wait_map(*slot.map, deadline);
-  if (waited && *waited) slot.mapped = true;
-  if (!waited || *waited) slot.map.reset();
-  return waited;
+  const bool mapped = wait(*slot.map);
+  // Not mapped: the map failed, or it is still pending on a device the session abandons.
+  slot.mapped = mapped;
+  slot.map.reset();
+  return mapped;
 }
 
 Result<bool> StagedTransfer::upload(gpu::Device& device, std::span<const uint8_t> input, uint64_t binding_bytes,
-                                    WGPUBuffer destination, gpu::Clock::time_point deadline) {
+                                    WGPUBuffer destination, const MapWait& wait) {
   for (uint64_t offset = 0, k = 0; offset < binding_bytes; offset += chunk_, ++k) {
     Slot& slot = up_[k % up_.size()];
     const uint64_t n = std::min(chunk_, binding_bytes - offset);
@@ -30,8 +31,7 @@ Result<bool> StagedTransfer::upload(gpu::Device& device, std::span<const uint8_t
       slot.buffer = std::move(created).value();
       slot.mapped = true;
     } else {
-      auto mapped = ready(device, slot, deadline);
-      if (!mapped || !*mapped) return mapped;
+      if (!ready(slot, wait)) return false;
     }
     if (!slot.mapped) return make_error(ErrorCode::gpu_error, "a staging buffer was not mapped");
     uint8_t* host = device.mapped_writable(slot.buffer.get(), 0, chunk_);
@@ -51,7 +51,7 @@ Result<bool> StagedTransfer::upload(gpu::Device& device, std::span<const uint8_t
 }
 
 Result<bool> StagedTransfer::download(gpu::Device& device, WGPUBuffer source, std::span<uint8_t> out,
-                                      gpu::Clock::time_point deadline) {
+                                      const MapWait& wait) {
   const uint64_t bytes = (out.size() + 3) / 4 * 4;  // copies move whole words
   advise_huge_pages(out.data(), out.size());  // fresh destinations fault 2 MiB at a time
   const uint64_t chunks = (bytes + chunk_ - 1) / chunk_;
@@ -71,18 +71,14 @@ Result<bool> StagedTransfer::download(gpu::Device& device, WGPUBuffer source, st
   };
   // A download cut short (an error, a deadline) may have left slots mapped or mapping.
   for (Slot& slot : down_) {
-    if (slot.map) {
-      auto settled = ready(device, slot, deadline);
-      if (!settled || !*settled) return settled;
-    }
+    if (slot.map && !ready(slot, wait)) return false;
     if (slot.mapped) device.unmap(slot.buffer.get()), slot.mapped = false;
   }
   for (uint64_t k = 0; k < std::min<uint64_t>(chunks, down_.size()); ++k)
     if (auto issued = issue(k); !issued) return issued.take_error();
   for (uint64_t k = 0; k < chunks; ++k) {
     Slot& slot = down_[k % down_.size()];
-    auto mapped = ready(device, slot, deadline);
-    if (!mapped || !*mapped) return mapped;
+    if (!ready(slot, wait)) return false;
     const uint64_t n = chunk_size(k);
     const uint8_t* host = device.mapped(slot.buffer.get(), 0, n);
     if (!host) return make_error(ErrorCode::gpu_error, "the output could not be mapped");

@@ -1,4 +1,4 @@
-#include "executor/huge_pages.h"
+#include "executor/session/huge_pages.h"
 
 #include <sys/mman.h>
 

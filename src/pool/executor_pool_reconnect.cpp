@@ -1,9 +1,7 @@
 // The pool's reconnect thread: brings devices that left the rotation back, off the callers' path.
-#include <thread>
+#include "pool/executor_pool_state.h"
 
-#include "executor/executor_pool_state.h"
-
-namespace kem::executor {
+namespace kem::pool {
 
 void PoolState::reconnect_loop() {
   std::unique_lock lock(mutex_);
@@ -38,11 +36,7 @@ bool PoolState::bring_back(std::unique_lock<std::mutex>& lock, size_t device) {
   Executor& executor = *s.executor;
   lock.unlock();
   if (destroy) executor.simulate_device_loss();
-  Status status = executor.reconnect();
-  // healthy() is refreshed just after the GPU thread's reconnect job returns, a moment after
-  // reconnect() does; without this wait the next acquire() would take the device out again.
-  for (int i = 0; status && !executor.healthy() && i < 1000; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  Status status = executor.reconnect();  // healthy() is up to date once it returns
   lock.lock();
   // Lost again meanwhile (a test hook), or not healthy after all: try again later.
   if (!status || s.destroy_pending || !executor.healthy()) return false;
@@ -57,4 +51,4 @@ void PoolState::stop() {
   reconnect_wake_.notify_all();
 }
 
-}  // namespace kem::executor
+}  // namespace kem::pool

@@ -6,7 +6,7 @@
 
 #include "kem/executor_pool.h"
 
-namespace kem::executor {
+namespace kem::pool {
 
 // The adapter selector of each adapter the pool uses (devices_per_adapter devices on each):
 // the configured list; or, when it is empty, every GPU of the machine ("@N", which reaches
@@ -14,4 +14,4 @@ namespace kem::executor {
 // when set, stands for every selector, since Executor::create applies it to each device anyway.
 Result<std::vector<std::string>> pool_adapter_selectors(const ExecutorPoolOptions& options);
 
-}  // namespace kem::executor
+}  // namespace kem::pool

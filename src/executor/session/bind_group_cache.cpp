@@ -1,4 +1,4 @@
-#include "executor/bind_group_cache.h"
+#include "executor/session/bind_group_cache.h"
 
 namespace kem::executor {
 

@@ -1,5 +1,5 @@
-// Executor-wide counters, updated by the GPU thread before a call's completion runs (so a caller
-// that has its result also sees it counted) and read by any thread.
+// Executor-wide counters, updated by the thread driving the device before a call's completion
+// runs (so a caller that has its result also sees it counted) and read by any thread.
 #pragma once
 
 #include <atomic>

@@ -1,9 +1,9 @@
-#include "executor/executor_pool_state.h"
+#include "pool/executor_pool_state.h"
 
 #include <algorithm>
 #include <limits>
 
-namespace kem::executor {
+namespace kem::pool {
 
 PoolState::PoolState(const ExecutorPoolOptions& options, std::vector<DeviceSlot> slots)
     : affinity_slack_(options.affinity_slack),
@@ -129,4 +129,4 @@ uint64_t PoolState::retries() const {
   return retries_;
 }
 
-}  // namespace kem::executor
+}  // namespace kem::pool

@@ -3,15 +3,15 @@
 #include <future>
 #include <thread>
 
-#include "executor/executor_pool_adapters.h"
-#include "executor/executor_pool_state.h"
+#include "pool/executor_pool_adapters.h"
+#include "pool/executor_pool_state.h"
 
 namespace kem {
 
-using executor::DeviceSlot;
-using executor::kernel_key;
-using executor::PoolClock;
-using executor::PoolState;
+using pool::DeviceSlot;
+using pool::kernel_key;
+using pool::PoolClock;
+using pool::PoolState;
 
 namespace {
 
@@ -32,10 +32,16 @@ struct PoolCall {
 struct ExecutorPool::Impl {
   ExecutorPoolOptions options;
   PoolState state;
-  std::thread reconnect_thread;
+  std::thread reconnect_thread;  // started by create(), stopped and joined by ~Impl
 
   Impl(ExecutorPoolOptions o, std::vector<DeviceSlot> slots)
       : options(std::move(o)), state(options, std::move(slots)) {}
+  // Also when create() fails after starting the thread: a joinable std::thread must never be
+  // destroyed (that terminates the process).
+  ~Impl() {
+    state.stop();
+    if (reconnect_thread.joinable()) reconnect_thread.join();
+  }
 
   uint64_t key_of(const KernelRequest& r) const {
     return kernel_key(r.source, r.entry, options.executor.metering && !r.unmetered);
@@ -95,22 +101,20 @@ struct ExecutorPool::Impl {
 
 ExecutorPool::ExecutorPool(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-ExecutorPool::~ExecutorPool() {
-  impl_->state.wait_for_no_calls();
-  impl_->state.stop();
-  if (impl_->reconnect_thread.joinable()) impl_->reconnect_thread.join();
-}
+// Waits for the calls in flight; Impl's destructor then joins the reconnect thread, and the
+// devices' executors join their own threads.
+ExecutorPool::~ExecutorPool() { impl_->state.wait_for_no_calls(); }
 
 Result<std::unique_ptr<ExecutorPool>> ExecutorPool::create(ExecutorPoolOptions options) {
   try {
     if (options.devices_per_adapter == 0)
       return make_error(ErrorCode::invalid_argument, "devices_per_adapter must be at least 1");
-    auto selectors = executor::pool_adapter_selectors(options);
+    auto selectors = pool::pool_adapter_selectors(options);
     if (!selectors) return selectors.take_error();
     const size_t count = selectors->size() * options.devices_per_adapter;
-    if (count > executor::WarmDevices::kMaxDevices)
+    if (count > pool::WarmDevices::kMaxDevices)
       return make_error(ErrorCode::invalid_argument, "a pool has at most " +
-                                                         std::to_string(executor::WarmDevices::kMaxDevices) +
+                                                         std::to_string(pool::WarmDevices::kMaxDevices) +
                                                          " devices, not " + std::to_string(count));
     std::vector<DeviceSlot> slots;
     for (const auto& selector : *selectors) {

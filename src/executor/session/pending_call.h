@@ -1,7 +1,8 @@
-// A call waiting for the GPU thread: the request, its deadline and its completion.
+// A call waiting for the device: the request, its deadline and its completion.
 #pragma once
 
-#include "kem/executor.h"
+#include "kem/executor_options.h"
+#include "kem/kernel_request.h"
 #include "webgpu/device.h"
 
 namespace kem::executor {

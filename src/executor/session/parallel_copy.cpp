@@ -1,4 +1,4 @@
-#include "executor/parallel_copy.h"
+#include "executor/session/parallel_copy.h"
 
 #include <algorithm>
 #include <cstring>

@@ -1,0 +1,61 @@
+#include "executor/session/call_planner.h"
+
+#include <algorithm>
+
+#include "wgsl/metering.h"
+
+namespace kem::executor {
+
+CallPlanner::CallPlanner(gpu::Device& device, const ExecutorOptions& options, Counters& counters)
+    : device_(device), options_(options), counters_(counters), cache_(options.pipeline_cache_capacity) {
+  const auto& l = device.limits();
+  limits_.max_storage_binding = l.maxStorageBufferBindingSize;
+  limits_.max_uniform_binding = l.maxUniformBufferBindingSize;
+  limits_.max_buffer = l.maxBufferSize;
+  limits_.max_workgroups_per_dimension = l.maxComputeWorkgroupsPerDimension;
+}
+
+Result<std::shared_ptr<CompiledKernel>> CallPlanner::kernel(std::string_view source, std::string_view entry,
+                                                            bool metered) {
+  if (auto cached = cache_.find(source, entry, metered)) {
+    ++counters_.pipeline_hits;
+    return cached;
+  }
+  ++counters_.pipeline_misses;
+  auto compiled = compile_kernel(device_, source, entry, metered);
+  if (!compiled) return compiled.take_error();
+  auto shared = std::make_shared<CompiledKernel>(std::move(compiled).value());
+  shared->serial = next_kernel_serial_++;
+  cache_.insert(source, entry, metered, shared);
+  return shared;
+}
+
+Result<PreparedCall> CallPlanner::prepare(PendingCall& call) {
+  if (gpu::Clock::now() >= call.deadline)
+    return make_error(ErrorCode::timeout, "the call waited in the queue past its deadline");
+  const KernelRequest& request = call.request;
+  const bool metered = options_.metering && !request.unmetered;
+  auto compiled = kernel(request.source, request.entry, metered);
+  if (!compiled) return compiled.take_error();
+  auto shape = shape_call(request, options_, limits_, (*compiled)->shape);
+  if (!shape) return shape.take_error();
+  PreparedCall prepared;
+  prepared.call = &call;
+  prepared.kernel = std::move(compiled).value();
+  prepared.shape = *shape;
+  prepared.loop_budget = effective_loop_budget(options_.loop_budget, request.loop_budget);
+  return prepared;
+}
+
+Route CallPlanner::route(const PreparedCall& call) const {
+  const CallShape& s = call.shape;
+  if (s.input_binding_bytes <= options_.batch_call_bytes && s.output_binding_bytes <= options_.batch_call_bytes)
+    return Route::batch;
+  if (s.input_binding_bytes >= options_.staged_transfer_bytes || s.output_binding_bytes >= options_.staged_transfer_bytes)
+    return Route::staged_chunks;
+  return Route::alone;
+}
+
+size_t CallPlanner::batch_limit() const { return std::max<size_t>(1, options_.max_batch_calls); }
+
+}  // namespace kem::executor
