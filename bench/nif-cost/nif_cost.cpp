@@ -4,7 +4,9 @@
 //   submit  Executor::submit with a completion that copies the output into a std::vector and
 //           wakes the caller through a mutex and condition variable (the NIF's path: its
 //           completion copies the output into a binary and wakes the caller with enif_send);
-//   run     Executor::run (a promise per call).
+//   run     Executor::run (a promise per call);
+//   service kem::Service::submit of the kernel as an inline reference, waited for as submit
+//           (the NIF's path since issue 13: the service resolves the reference, then the pool).
 // Usage: kem_nif_cost MODE CALLS WARMUP SAMPLES_FILE   (one duration in ns per line)
 #include <algorithm>
 #include <chrono>
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "kem/executor.h"
+#include "kem/service.h"
 
 namespace {
 
@@ -37,9 +40,10 @@ struct Waiter {
   bool done = false, ok = false;
 };
 
-bool submit_and_wait(kem::Executor& executor, const kem::KernelRequest& request, std::vector<uint8_t>& out) {
+template <class Submit>
+bool submit_and_wait(Submit&& submit, std::vector<uint8_t>& out) {
   auto waiter = std::make_shared<Waiter>();
-  executor.submit(request, [waiter, &out](kem::Result<kem::OutputView> result) {
+  submit([waiter, &out](kem::Result<kem::OutputView> result) {
     {
       std::lock_guard lock(waiter->mutex);
       if (result) {
@@ -59,7 +63,7 @@ bool submit_and_wait(kem::Executor& executor, const kem::KernelRequest& request,
 
 int main(int argc, char** argv) {
   if (argc != 5) {
-    fprintf(stderr, "usage: kem_nif_cost submit|run CALLS WARMUP SAMPLES_FILE\n");
+    fprintf(stderr, "usage: kem_nif_cost submit|run|service CALLS WARMUP SAMPLES_FILE\n");
     return 2;
   }
   const std::string mode = argv[1];
@@ -68,16 +72,22 @@ int main(int argc, char** argv) {
   const std::vector<uint8_t> input{1, 3, 5, 7};
   const std::vector<uint8_t> expected{2, 6, 10, 14};
 
-  // The options a node's executor gets from kem_config's defaults.
-  kem::ExecutorOptions options;
-  options.max_input_bytes = 1073741824;
-  options.max_output_bytes = 268435456;
-  auto created = kem::Executor::create(options);
-  if (!created) {
-    fprintf(stderr, "kem_nif_cost: %s\n", created.error().message.c_str());
-    return 1;
+  if (mode != "run" && mode != "submit" && mode != "service") return 2;
+  // The options a node gets by default (one device: this machine has one adapter).
+  std::unique_ptr<kem::Executor> executor;
+  std::unique_ptr<kem::Service> service;
+  if (mode == "service") {
+    kem::ServiceOptions options;
+    options.devices.adapters = {""};
+    options.store.disk_cache = false;
+    auto created = kem::Service::create(options);
+    if (!created) return fprintf(stderr, "kem_nif_cost: %s\n", created.error().message.c_str()), 1;
+    service = std::move(created).value();
+  } else {
+    auto created = kem::Executor::create(kem::ExecutorOptions{});
+    if (!created) return fprintf(stderr, "kem_nif_cost: %s\n", created.error().message.c_str()), 1;
+    executor = std::move(created).value();
   }
-  kem::Executor& executor = **created;
   kem::KernelRequest request;  // as kem:execute({source, Wgsl}, Input) sends it
   request.source = source;
   request.input = input;
@@ -87,14 +97,17 @@ int main(int argc, char** argv) {
   std::vector<uint8_t> out;
   auto one = [&]() -> bool {
     if (mode == "run") {
-      auto r = executor.run(request);
+      auto r = executor->run(request);
       if (!r) return false;
       out = std::move(*r);
       return true;
     }
-    return submit_and_wait(executor, request, out);
+    if (mode == "service")
+      return submit_and_wait([&](kem::Completion done) {
+        service->submit(kem::KernelRef::inline_source(source), request, std::move(done));
+      }, out);
+    return submit_and_wait([&](kem::Completion done) { executor->submit(request, std::move(done)); }, out);
   };
-  if (mode != "run" && mode != "submit") return 2;
   if (!one() || out != expected) {
     fprintf(stderr, "kem_nif_cost: wrong first result\n");
     return 1;

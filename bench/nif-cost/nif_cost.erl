@@ -1,19 +1,18 @@
 %%% The Erlang side of the NIF-cost measurement (issue 6, part 3): 4-byte double-integer calls
 %%% through kem_nif on a warm executor, timed one by one (see nif_cost.cpp for the C++ side).
 %%% Modes:
-%%%   nif  kem_nif:nif_submit/5 + receive of the reply: the NIF's own call;
-%%%   api  kem:execute({source, Wgsl}, Input): the public API (option checks, source checks,
-%%%        ensure_executor, then the same NIF call).
+%%%   nif  kem_nif:nif_execute/6 + receive of the reply: the NIF's own call;
+%%%   api  kem:execute({source, Wgsl}, Input): the public API (option checks, then the same
+%%%        NIF call).
 %%% main([Mode, KernelPath, Calls, Warmup, SamplesFile]) appends one duration in ns per line.
 -module(nif_cost).
 -export([main/1]).
 
 main([Mode, KernelPath, Calls, Warmup, SamplesFile]) ->
     {ok, Source} = file:read_file(KernelPath),
-    ok = kem_node:ensure_executor(),  % the executor a node gets from kem_config's defaults
+    ok = kem_node:start(),  % the service a node gets from the settings' defaults
     Input = <<1, 3, 5, 7>>,
-    % What kem:execute/2 passes for a kernel that is not on the unmetered allow-list.
-    Opts = #{unmetered => false, timeout => 30000},
+    Opts = #{timeout => 30000},  % what kem:execute/2 passes
     Call = case Mode of
                nif -> fun() -> nif_call(Source, Input, Opts) end;
                api -> fun() -> kem:execute({source, Source}, Input) end
@@ -28,7 +27,7 @@ main([Mode, KernelPath, Calls, Warmup, SamplesFile]) ->
 
 nif_call(Source, Input, Opts) ->
     Ref = make_ref(),
-    {ok, _Job} = kem_nif:nif_submit(Ref, Source, Input, <<>>, Opts),
+    {ok, _Job} = kem_nif:nif_execute(Ref, source, Source, Input, <<>>, Opts),
     receive {kem_reply, Ref, Result} -> Result end.
 
 time_one(Call) ->

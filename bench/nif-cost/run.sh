@@ -3,7 +3,7 @@
 # machine. Builds the NIF (the kem_nif target that rebar3's build_nif.sh builds, here in a
 # private build folder so that erlang/kem/priv is left alone) and kem_nif_cost (C++), compiles
 # erlang/kem/src into a private ebin, then alternates rounds of
-#   C++  Executor::submit + completion  |  Erlang kem_nif:nif_submit + receive
+#   C++  Executor::submit + completion  |  Erlang kem_nif:nif_execute + receive
 #   C++  Executor::run                  |  Erlang kem:execute({source, _}, _)
 # (one OS process per round and side, each with its own warm executor, same kernel, input and
 # options) and prints the medians over all rounds and the differences. On a shared machine the

@@ -5,7 +5,7 @@ import sys
 
 SIDES = [
     ("cpp-submit", "C++ Executor::submit + completion"),
-    ("erlang-nif", "Erlang kem_nif:nif_submit + receive"),
+    ("erlang-nif", "Erlang kem_nif:nif_execute + receive"),
     ("cpp-run", "C++ Executor::run"),
     ("erlang-api", "Erlang kem:execute({source, _}, _)"),
 ]
@@ -34,17 +34,17 @@ def main(folder, rounds):
         return statistics.median(statistics.median(x) / 1000 - statistics.median(y) / 1000
                                  for x, y in zip(per_round[a], per_round[b]))
     print()
-    print(f"NIF cost, nif_submit + receive minus C++ submit + completion: "
+    print(f"NIF cost, nif_execute + receive minus C++ submit + completion: "
           f"{medians['erlang-nif'] - medians['cpp-submit']:+.1f} µs "
           f"(median of per-round differences {paired('erlang-nif', 'cpp-submit'):+.1f} µs; target ≤ 5 µs)")
     best = {side: min(statistics.median(x) for x in per_round[side]) / 1000 for side, _ in SIDES}
-    print(f"Quietest rounds (best round per side): nif_submit {best['erlang-nif'] - best['cpp-submit']:+.1f} µs "
+    print(f"Quietest rounds (best round per side): nif_execute {best['erlang-nif'] - best['cpp-submit']:+.1f} µs "
           f"against C++ submit, {best['erlang-nif'] - best['cpp-run']:+.1f} µs against C++ run; "
-          f"kem:execute {best['erlang-api'] - best['erlang-nif']:+.1f} µs over nif_submit")
+          f"kem:execute {best['erlang-api'] - best['erlang-nif']:+.1f} µs over nif_execute")
     print(f"Public Erlang API, kem:execute minus C++ Executor::run: "
           f"{medians['erlang-api'] - medians['cpp-run']:+.1f} µs "
           f"(per-round {paired('erlang-api', 'cpp-run'):+.1f} µs)")
-    print(f"kem:execute's own Erlang work (minus nif_submit + receive): "
+    print(f"kem:execute's own Erlang work (minus nif_execute + receive): "
           f"{medians['erlang-api'] - medians['erlang-nif']:+.1f} µs")
 
 

@@ -207,6 +207,9 @@ Result<ResolvedKernel> KernelStore::resolve(const KernelRef& ref) {
     const std::size_t max = impl_->options.max_source_bytes;
     switch (ref.kind) {
       case KernelRef::Kind::inline_source: {
+        // A caller's own empty source is a mistake worth naming (not "no entry point"); an ID
+        // may publish empty data, which the store serves as the ID commits to it.
+        if (ref.value.empty()) return make_error(ErrorCode::invalid_argument, "the kernel source is empty");
         if (Status text = store::check_source(ref.value, max, "inline source"); !text) return text.take_error();
         return ResolvedKernel{ref.value, {}, {}, Origin::inline_source, {}, {}, Verification::unverified};
       }

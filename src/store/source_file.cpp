@@ -56,8 +56,6 @@ Result<Bytes> read_file_bounded(const std::string& path, std::size_t max_bytes) 
 }
 
 Status check_source(BytesView source, std::size_t max_bytes, const std::string& what) {
-  // No kernel is empty: say so rather than let the compiler report a missing entry point.
-  if (source.empty()) return make_error(ErrorCode::invalid_argument, what + " is empty");
   if (source.size() > max_bytes) {
     return make_error(ErrorCode::limit_exceeded, what + " is " + std::to_string(source.size()) +
                                                      " bytes, more than the limit of " + std::to_string(max_bytes));
