@@ -99,7 +99,8 @@ class KernelStore {
   // sources, pins (one local file read) and the memory cache. nullopt when only resolve() can
   // tell: a file reference, or an ID not in memory. Lets a caller that must not block (a BEAM
   // scheduler) serve warm kernels itself and hand only the rest to threads that may wait.
-  std::optional<Result<ResolvedKernel>> resolve_at_hand(const KernelRef& ref);
+  // Takes the reference by value: an inline source moves into the answer without a copy.
+  std::optional<Result<ResolvedKernel>> resolve_at_hand(KernelRef ref);
 
   const StoreOptions& options() const;
 

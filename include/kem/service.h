@@ -55,10 +55,10 @@ class Service {
   // request's views point to must stay valid until `done` ran. `done` runs exactly once: on a
   // GPU thread, on a fetch thread (a kernel that could not be resolved), or on the calling
   // thread for a call refused before it was queued.
-  void submit(const KernelRef& kernel, KernelRequest request, Completion done);
+  void submit(KernelRef kernel, KernelRequest request, Completion done);
 
   // submit() and wait.
-  Result<std::vector<uint8_t>> run(const KernelRef& kernel, KernelRequest request);
+  Result<std::vector<uint8_t>> run(KernelRef kernel, KernelRequest request);
 
   // Resolves and compiles the kernel; its reflection, or the compile error ("LINE:COL: ...").
   Result<Reflection> check(const KernelRef& kernel, std::string_view entry = "main");

@@ -77,14 +77,16 @@ Result<std::unique_ptr<Service>> Service::create(ServiceOptions options) {
   }
 }
 
-void Service::submit(const KernelRef& kernel, KernelRequest request, Completion done) {
+void Service::submit(KernelRef kernel, KernelRequest request, Completion done) {
   Impl& impl = *impl_;
   try {
-    if (auto at_hand = impl.store->resolve_at_hand(kernel))
+    // An ID or a file is kept for the fetch threads; only an inline source moves.
+    const bool keep = kernel.kind != KernelRef::Kind::inline_source;
+    if (auto at_hand = impl.store->resolve_at_hand(keep ? kernel : std::move(kernel)))
       return impl.start(std::move(*at_hand), std::move(request), std::move(done));
     // Shared so that a job the queue refuses leaves `done` with us to report that.
     auto waiting = std::make_shared<std::pair<KernelRequest, Completion>>(std::move(request), std::move(done));
-    bool queued = impl.fetchers->post([&impl, kernel, waiting](bool run) {
+    bool queued = impl.fetchers->post([&impl, kernel = std::move(kernel), waiting](bool run) {
       if (!run)
         return waiting->second(make_error(ErrorCode::unavailable, "the service stopped before the kernel was resolved"));
       impl.start(impl.store->resolve(kernel), std::move(waiting->first), std::move(waiting->second));
@@ -98,11 +100,11 @@ void Service::submit(const KernelRef& kernel, KernelRequest request, Completion 
   }
 }
 
-Result<std::vector<uint8_t>> Service::run(const KernelRef& kernel, KernelRequest request) {
+Result<std::vector<uint8_t>> Service::run(KernelRef kernel, KernelRequest request) {
   std::promise<Result<std::vector<uint8_t>>> promise;
   auto future = promise.get_future();
   request.output_into = nullptr;
-  submit(kernel, std::move(request), [&promise](Result<OutputView> out) {
+  submit(std::move(kernel), std::move(request), [&promise](Result<OutputView> out) {
     try {
       if (out) promise.set_value(std::vector<uint8_t>(out->begin(), out->end()));
       else promise.set_value(out.take_error());

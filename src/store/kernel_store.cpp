@@ -231,11 +231,16 @@ Result<ResolvedKernel> KernelStore::resolve(const KernelRef& ref) {
   }
 }
 
-std::optional<Result<ResolvedKernel>> KernelStore::resolve_at_hand(const KernelRef& ref) {
+std::optional<Result<ResolvedKernel>> KernelStore::resolve_at_hand(KernelRef ref) {
   try {
     switch (ref.kind) {
-      case KernelRef::Kind::inline_source:
-        return resolve(ref);
+      case KernelRef::Kind::inline_source: {
+        if (ref.value.empty()) return Result<ResolvedKernel>(make_error(ErrorCode::invalid_argument, "the kernel source is empty"));
+        if (Status text = store::check_source(ref.value, impl_->options.max_source_bytes, "inline source"); !text)
+          return Result<ResolvedKernel>(text.take_error());
+        return Result<ResolvedKernel>(
+            ResolvedKernel{std::move(ref.value), {}, {}, Origin::inline_source, {}, {}, Verification::unverified});
+      }
       case KernelRef::Kind::file:
         return std::nullopt;
       case KernelRef::Kind::arweave_id: {

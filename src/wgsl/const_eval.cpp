@@ -12,9 +12,6 @@ namespace {
 // Bounds the recursion through nested expressions and chains of named constants together.
 constexpr int kMaxEvalDepth = 2048;
 
-Error error_at(SourcePos pos, const std::string& message) {
-  return make_error(ErrorCode::compile_error, format_diagnostic(pos, message));
-}
 
 const char* type_name(IntType t) {
   switch (t) {
@@ -37,7 +34,7 @@ bool fits(int64_t v, IntType t) {
 
 Result<IntValue> checked(int64_t v, IntType t, SourcePos pos) {
   if (!fits(v, t))
-    return error_at(pos, "constant " + std::to_string(v) + " does not fit in " + type_name(t));
+    return compile_error_at(pos, "constant " + std::to_string(v) + " does not fit in " + type_name(t));
   return IntValue{v, t};
 }
 
@@ -67,7 +64,7 @@ Result<IntValue> parse_int_literal(const Expr& e) {
                      : (c >= 'a' && c <= 'f') ? static_cast<uint64_t>(c - 'a' + 10)
                                               : static_cast<uint64_t>(c - 'A' + 10);
     if (v > (static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) - digit) / base)
-      return error_at(e.pos, "integer literal " + e.text + " is too large");
+      return compile_error_at(e.pos, "integer literal " + e.text + " is too large");
     v = v * base + digit;
   }
   return checked(static_cast<int64_t>(v), type, e.pos);
@@ -92,7 +89,7 @@ Result<IntValue> ConstEvaluator::evaluate(const Expr& e) {
 }
 
 Result<IntValue> ConstEvaluator::eval(const Expr& e) {
-  if (++depth_ > kMaxEvalDepth) return error_at(e.pos, "constant expression nests too deeply");
+  if (++depth_ > kMaxEvalDepth) return compile_error_at(e.pos, "constant expression nests too deeply");
   struct Leave {
     int& d;
     ~Leave() { --d; }
@@ -100,9 +97,9 @@ Result<IntValue> ConstEvaluator::eval(const Expr& e) {
   switch (e.kind) {
     case ExprKind::int_literal: return parse_int_literal(e);
     case ExprKind::float_literal:
-      return error_at(e.pos, "expected an integer, found the floating-point literal " + e.text);
+      return compile_error_at(e.pos, "expected an integer, found the floating-point literal " + e.text);
     case ExprKind::bool_literal:
-      return error_at(e.pos, "expected an integer, found the boolean " + e.text);
+      return compile_error_at(e.pos, "expected an integer, found the boolean " + e.text);
     case ExprKind::identifier: return eval_name(e);
     case ExprKind::call: return eval_call(e);
     case ExprKind::unary: {
@@ -110,40 +107,40 @@ Result<IntValue> ConstEvaluator::eval(const Expr& e) {
       if (!v) return v;
       if (e.text == "-") {
         if (v->type == IntType::u32)
-          return error_at(e.pos, "unary '-' cannot be applied to a u32 constant");
+          return compile_error_at(e.pos, "unary '-' cannot be applied to a u32 constant");
         if (v->value == std::numeric_limits<int64_t>::min())
-          return error_at(e.pos, "integer overflow in constant expression");
+          return compile_error_at(e.pos, "integer overflow in constant expression");
         return checked(-v->value, v->type, e.pos);
       }
       if (e.text == "~") {
         if (v->type == IntType::u32) return IntValue{static_cast<uint32_t>(~v->value), v->type};
         return IntValue{~v->value, v->type};
       }
-      return error_at(e.pos, "operator '" + e.text + "' is not allowed in an integer constant");
+      return compile_error_at(e.pos, "operator '" + e.text + "' is not allowed in an integer constant");
     }
     case ExprKind::binary: return eval_binary(e);
     case ExprKind::index:
     case ExprKind::member:
-      return error_at(e.pos, "indexing and member access are not supported in this constant");
+      return compile_error_at(e.pos, "indexing and member access are not supported in this constant");
   }
-  return error_at(e.pos, "not a constant expression");
+  return compile_error_at(e.pos, "not a constant expression");
 }
 
 Result<IntValue> ConstEvaluator::eval_name(const Expr& e) {
   if (!e.template_args.empty())
-    return error_at(e.pos, "expected an integer constant, found a type");
+    return compile_error_at(e.pos, "expected an integer constant, found a type");
   if (auto hit = cache_.find(e.text); hit != cache_.end()) return hit->second;
   auto found = declarations_.find(e.text);
   if (found == declarations_.end())
-    return error_at(e.pos, "'" + e.text + "' is not a module-scope const or override");
+    return compile_error_at(e.pos, "'" + e.text + "' is not a module-scope const or override");
   const VarDecl& d = *found->second;
   if (!d.initializer)
-    return error_at(e.pos, "override '" + e.text +
+    return compile_error_at(e.pos, "override '" + e.text +
                                "' has no default value, so the size is not known before the "
                                "pipeline is created; give it a default (override " +
                                e.text + ": u32 = 64;)");
   if (in_progress_.contains(e.text))
-    return error_at(e.pos, "'" + e.text + "' is defined in terms of itself");
+    return compile_error_at(e.pos, "'" + e.text + "' is defined in terms of itself");
   in_progress_.insert(e.text);
   Result<IntValue> v = eval(*d.initializer);
   in_progress_.erase(e.text);
@@ -151,11 +148,11 @@ Result<IntValue> ConstEvaluator::eval_name(const Expr& e) {
   if (d.type) {
     std::optional<IntType> declared = conversion_target(d.type->text);
     if (!declared)
-      return error_at(d.type->pos, "'" + e.text + "' has type " + d.type->text +
+      return compile_error_at(d.type->pos, "'" + e.text + "' has type " + d.type->text +
                                        ", an integer (i32 or u32) is needed here");
     // A declared type converts only abstract integers; mixing i32 and u32 is a type error.
     if (v->type != IntType::abstract && v->type != *declared)
-      return error_at(d.initializer->pos, std::string("a ") + type_name(v->type) +
+      return compile_error_at(d.initializer->pos, std::string("a ") + type_name(v->type) +
                                               " initializer for a " + type_name(*declared));
     v = convert(*v, *declared, d.initializer->pos);
     if (!v) return v;
@@ -167,10 +164,10 @@ Result<IntValue> ConstEvaluator::eval_name(const Expr& e) {
 Result<IntValue> ConstEvaluator::eval_call(const Expr& e) {
   std::optional<IntType> target = conversion_target(e.text);
   if (!target || !e.template_args.empty())
-    return error_at(e.pos, "only u32(...) and i32(...) may be called in an integer constant, "
+    return compile_error_at(e.pos, "only u32(...) and i32(...) may be called in an integer constant, "
                            "found " + e.text + "(...)");
   if (e.operands.size() != 1)
-    return error_at(e.pos, e.text + "(...) takes exactly one argument here");
+    return compile_error_at(e.pos, e.text + "(...) takes exactly one argument here");
   Result<IntValue> v = eval(*e.operands[0]);
   if (!v) return v;
   return convert(*v, *target, e.pos);
@@ -188,32 +185,32 @@ Result<IntValue> ConstEvaluator::eval_binary(const Expr& e) {
     // Abstract integers take the concrete type of the other side.
     if (l->type == IntType::abstract) type = r->type;
     else if (r->type != IntType::abstract && r->type != l->type)
-      return error_at(e.pos, std::string("operator '") + op + "' mixes " + type_name(l->type) +
+      return compile_error_at(e.pos, std::string("operator '") + op + "' mixes " + type_name(l->type) +
                                  " and " + type_name(r->type));
   }
   const int64_t a = l->value;
   const int64_t b = r->value;
   int64_t out = 0;
   if (op == "+") {
-    if (__builtin_add_overflow(a, b, &out)) return error_at(e.pos, "integer overflow");
+    if (__builtin_add_overflow(a, b, &out)) return compile_error_at(e.pos, "integer overflow");
   } else if (op == "-") {
-    if (__builtin_sub_overflow(a, b, &out)) return error_at(e.pos, "integer overflow");
+    if (__builtin_sub_overflow(a, b, &out)) return compile_error_at(e.pos, "integer overflow");
   } else if (op == "*") {
-    if (__builtin_mul_overflow(a, b, &out)) return error_at(e.pos, "integer overflow");
+    if (__builtin_mul_overflow(a, b, &out)) return compile_error_at(e.pos, "integer overflow");
   } else if (op == "/" || op == "%") {
-    if (b == 0) return error_at(e.pos, "division by zero in constant expression");
+    if (b == 0) return compile_error_at(e.pos, "division by zero in constant expression");
     if (a == std::numeric_limits<int64_t>::min() && b == -1)
-      return error_at(e.pos, "integer overflow");
+      return compile_error_at(e.pos, "integer overflow");
     out = op == "/" ? a / b : a % b;
   } else if (is_shift) {
     const int64_t width = type == IntType::abstract ? 64 : 32;
     if (b < 0 || b >= width)
-      return error_at(e.pos, "shift amount " + std::to_string(b) + " is out of range");
+      return compile_error_at(e.pos, "shift amount " + std::to_string(b) + " is out of range");
     if (op == ">>") {
       out = a >> b;
     } else {
       if (a < 0 || (b > 0 && a > (std::numeric_limits<int64_t>::max() >> b)))
-        return error_at(e.pos, "integer overflow in '<<'");
+        return compile_error_at(e.pos, "integer overflow in '<<'");
       out = a << b;
     }
   } else if (op == "&") {
@@ -223,7 +220,7 @@ Result<IntValue> ConstEvaluator::eval_binary(const Expr& e) {
   } else if (op == "^") {
     out = a ^ b;
   } else {
-    return error_at(e.pos, "operator '" + op + "' does not give an integer constant");
+    return compile_error_at(e.pos, "operator '" + op + "' does not give an integer constant");
   }
   return checked(out, type, e.pos);
 }

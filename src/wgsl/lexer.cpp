@@ -15,6 +15,10 @@ std::string format_diagnostic(SourcePos pos, std::string_view message) {
   return out;
 }
 
+Error compile_error_at(SourcePos pos, std::string_view message) {
+  return make_error(ErrorCode::compile_error, format_diagnostic(pos, message));
+}
+
 namespace {
 
 // Longest first, so that maximal munch is a linear scan of this table.

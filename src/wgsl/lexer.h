@@ -17,5 +17,7 @@ Result<std::vector<Token>> tokenize(std::string_view source);
 
 // Formats "LINE:COLUMN: message", the prefix every WGSL diagnostic of KEM carries.
 std::string format_diagnostic(SourcePos pos, std::string_view message);
+// A compile_error with that message: what every pass of the front end reports.
+Error compile_error_at(SourcePos pos, std::string_view message);
 
 }  // namespace kem::wgsl

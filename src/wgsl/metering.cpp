@@ -53,9 +53,6 @@ OriginalLocation MeteredKernel::to_original(uint64_t line, uint64_t line_pos) co
 
 namespace {
 
-Error error_at(wgsl::SourcePos pos, const std::string& message) {
-  return make_error(ErrorCode::compile_error, wgsl::format_diagnostic(pos, message));
-}
 
 // A prefix for KEM's names that no identifier of the kernel starts with, so they cannot clash.
 std::string unused_prefix(const std::vector<wgsl::Token>& tokens) {
@@ -154,7 +151,7 @@ Result<MeteredKernel> meter_parsed(const wgsl::ParsedModule& parsed, const Refle
                                    const MeteringOptions& options) {
   for (const ResourceBinding& b : reflection.bindings) {
     if (b.group == options.group && b.binding == options.binding)
-      return error_at({0, b.line, b.column},
+      return wgsl::compile_error_at({0, b.line, b.column},
                       "@group(" + std::to_string(b.group) + ") @binding(" +
                           std::to_string(b.binding) + ") is reserved for KEM's loop meter; '" +
                           b.name + "' must use another binding");

@@ -33,9 +33,6 @@ using wgsl::ConstEvaluator;
 using wgsl::Expr;
 using wgsl::SourcePos;
 
-Error error_at(SourcePos pos, const std::string& message) {
-  return make_error(ErrorCode::compile_error, wgsl::format_diagnostic(pos, message));
-}
 
 const Attribute* find_attribute(const std::vector<Attribute>& attrs, std::string_view name) {
   for (const Attribute& a : attrs)
@@ -53,11 +50,11 @@ std::optional<AccessMode> access_from_word(std::string_view word) {
 // The single argument of @group / @binding as a non-negative integer.
 Result<uint32_t> index_argument(ConstEvaluator& eval, const Attribute& a) {
   if (a.args.size() != 1)
-    return error_at(a.pos, "@" + a.name + " takes exactly one argument");
+    return wgsl::compile_error_at(a.pos, "@" + a.name + " takes exactly one argument");
   Result<wgsl::IntValue> v = eval.evaluate(*a.args[0]);
   if (!v) return v.take_error();
   if (v->value < 0 || v->value > static_cast<int64_t>(UINT32_MAX))
-    return error_at(a.args[0]->pos, "@" + a.name + " must be a non-negative integer, found " +
+    return wgsl::compile_error_at(a.args[0]->pos, "@" + a.name + " must be a non-negative integer, found " +
                                         std::to_string(v->value));
   return static_cast<uint32_t>(v->value);
 }
@@ -70,7 +67,7 @@ Result<ResourceBinding> reflect_binding(std::string_view source, ConstEvaluator&
   rb.line = var.name_pos.line;
   rb.column = var.name_pos.column;
   if (!group || !binding)
-    return error_at(var.name_pos, "resource variable '" + var.name +
+    return wgsl::compile_error_at(var.name_pos, "resource variable '" + var.name +
                                       "' needs both @group and @binding");
   Result<uint32_t> g = index_argument(eval, *group);
   if (!g) return g.take_error();
@@ -78,7 +75,7 @@ Result<ResourceBinding> reflect_binding(std::string_view source, ConstEvaluator&
   if (!b) return b.take_error();
   rb.group = *g;
   rb.binding = *b;
-  if (!var.type) return error_at(var.name_pos, "resource variable '" + var.name + "' needs a type");
+  if (!var.type) return wgsl::compile_error_at(var.name_pos, "resource variable '" + var.name + "' needs a type");
   rb.type = std::string(source.substr(var.type->pos.offset, var.type->end - var.type->pos.offset));
 
   if (var.var_template.empty()) {
@@ -99,7 +96,7 @@ Result<ResourceBinding> reflect_binding(std::string_view source, ConstEvaluator&
       const Expr& mode = *var.var_template[1];
       std::optional<AccessMode> access = access_from_word(mode.text);
       if (!access || mode.kind != wgsl::ExprKind::identifier)
-        return error_at(mode.pos, "expected access mode read or read_write, found '" +
+        return wgsl::compile_error_at(mode.pos, "expected access mode read or read_write, found '" +
                                       std::string(source.substr(mode.pos.offset,
                                                                 mode.end - mode.pos.offset)) +
                                       "'");
@@ -109,9 +106,9 @@ Result<ResourceBinding> reflect_binding(std::string_view source, ConstEvaluator&
     rb.address_space = AddressSpace::uniform;
     rb.access = AccessMode::read;
     if (var.var_template.size() > 1)
-      return error_at(var.var_template[1]->pos, "a uniform variable takes no access mode");
+      return wgsl::compile_error_at(var.var_template[1]->pos, "a uniform variable takes no access mode");
   } else {
-    return error_at(space.pos, "resource variable '" + var.name +
+    return wgsl::compile_error_at(space.pos, "resource variable '" + var.name +
                                    "' must be in the storage or uniform address space, found '" +
                                    space.text + "'");
   }
@@ -146,16 +143,16 @@ Result<EntryPoint> reflect_entry(const wgsl::Module& module, ConstEvaluator& eva
   ep.column = f.name_pos.column;
   const Attribute* size = find_attribute(f.attributes, "workgroup_size");
   if (!size)
-    return error_at(f.name_pos, "compute entry point '" + f.name + "' needs @workgroup_size");
+    return wgsl::compile_error_at(f.name_pos, "compute entry point '" + f.name + "' needs @workgroup_size");
   if (size->args.empty() || size->args.size() > 3)
-    return error_at(size->pos, "@workgroup_size takes one to three arguments");
+    return wgsl::compile_error_at(size->pos, "@workgroup_size takes one to three arguments");
   static constexpr const char* kAxis[] = {"x", "y", "z"};
   for (size_t i = 0; i < size->args.size(); ++i) {
     const Expr& arg = *size->args[i];
     Result<wgsl::IntValue> v = eval.evaluate(arg);
     if (!v) return v.take_error();
     if (v->value <= 0 || v->value > static_cast<int64_t>(UINT32_MAX))
-      return error_at(arg.pos, std::string("workgroup size ") + kAxis[i] +
+      return wgsl::compile_error_at(arg.pos, std::string("workgroup size ") + kAxis[i] +
                                    " must be a positive integer, found " +
                                    std::to_string(v->value));
     ep.workgroup_size[i] = static_cast<uint32_t>(v->value);
@@ -176,7 +173,7 @@ Result<Reflection> reflect_module(std::string_view source, const wgsl::Module& m
     if (!group && !binding && !resource_space) {
       if (var.var_template.empty() && var.type &&
           (var.type->text.starts_with("texture") || var.type->text.starts_with("sampler")))
-        return error_at(var.name_pos, "resource variable '" + var.name +
+        return wgsl::compile_error_at(var.name_pos, "resource variable '" + var.name +
                                           "' needs both @group and @binding");
       continue;  // private / workgroup variables
     }

@@ -179,7 +179,7 @@ ERL_NIF_TERM nif_execute(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
     call->job = job;  // the call's reference, released by ~Call
 
     CallerEnvScope scope(env);
-    svc->submit(*kernel, std::move(request), [call](kem::Result<kem::OutputView> result) {
+    svc->submit(std::move(*kernel), std::move(request), [call](kem::Result<kem::OutputView> result) {
       try {
         complete(*call, result);
       } catch (...) {
