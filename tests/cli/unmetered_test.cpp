@@ -12,22 +12,14 @@
 #include "base64url.h"
 #include "gateway_fixtures.h"
 #include "temp_dir.h"
+#include "test_support.h"
 
 namespace kem::store {
 namespace {
 
 using namespace testing;
 
-// One invocation sums 0 + 1 + ... + (src[0] - 1): src[0] iterations of a loop whose bound comes
-// from the input, so metering counts every iteration.
-const std::string kSumKernel =
-    "@group(0) @binding(0) var<storage, read> src: array<u32>;\n"
-    "@group(0) @binding(1) var<storage, read_write> dst: array<u32>;\n"
-    "@compute @workgroup_size(1) fn main() {\n"
-    "  var total = 0u;\n"
-    "  for (var i = 0u; i < src[0]; i++) { total += i; }\n"
-    "  dst[0] = total;\n"
-    "}\n";
+const std::string kSumKernel = test::kInputSumKernel;
 const std::string kInput("\x64\x00\x00\x00", 4);  // 100 iterations
 const std::string kSum = "4950\n";                 // 100 * 99 / 2, printed by --format u32
 

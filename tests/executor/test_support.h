@@ -60,6 +60,18 @@ inline std::vector<uint8_t> u32_bytes(std::initializer_list<uint32_t> words) {
 }
 
 // The double-integer kernel's result computed on the CPU.
+// One invocation sums 0 + 1 + ... + (src[0] - 1): src[0] iterations of a loop whose bound comes
+// from the input, so metering counts every iteration (allow-list tests: 100 iterations against a
+// budget of 99 run only unmetered).
+inline const char* const kInputSumKernel =
+    "@group(0) @binding(0) var<storage, read> src: array<u32>;\n"
+    "@group(0) @binding(1) var<storage, read_write> dst: array<u32>;\n"
+    "@compute @workgroup_size(1) fn main() {\n"
+    "  var total = 0u;\n"
+    "  for (var i = 0u; i < src[0]; i++) { total += i; }\n"
+    "  dst[0] = total;\n"
+    "}\n";
+
 // Spins for `input[0]` iterations of an LCG per invocation, then writes its state: keeps the
 // device busy for as long as a test needs, with a result the CPU can check (spin_reference).
 inline const char* const kSpinKernel =

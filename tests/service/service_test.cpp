@@ -21,15 +21,7 @@ namespace fs = std::filesystem;
 const std::string kPinnedId = "btSvNclyu2me_zGh4X9ULVRZqwze9l2DpkcVHcLw9Eg";
 const std::string kOtherId = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
-// input[0] iterations of a metered loop; its output is 0 + 1 + ... + (input[0] - 1).
-const char* const kSumKernel =
-    "@group(0) @binding(0) var<storage, read> src: array<u32>;\n"
-    "@group(0) @binding(1) var<storage, read_write> dst: array<u32>;\n"
-    "@compute @workgroup_size(1) fn main() {\n"
-    "  var total = 0u;\n"
-    "  for (var i = 0u; i < src[0]; i++) { total += i; }\n"
-    "  dst[0] = total;\n"
-    "}\n";
+const char* const kSumKernel = test::kInputSumKernel;
 
 // The double-integer kernel's output (each u32 word doubled), from the CPU.
 std::vector<uint8_t> doubled(const std::vector<uint8_t>& input) { return test::doubled(input, input.size()); }
