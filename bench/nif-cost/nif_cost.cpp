@@ -5,6 +5,7 @@
 //           wakes the caller through a mutex and condition variable (the NIF's path: its
 //           completion copies the output into a binary and wakes the caller with enif_send);
 //   run     Executor::run (a promise per call);
+//   pool    kem::ExecutorPool::submit on a pool of one device, waited for as submit;
 //   service kem::Service::submit of the kernel as an inline reference, waited for as submit
 //           (the NIF's path since issue 13: the service resolves the reference, then the pool).
 // Usage: kem_nif_cost MODE CALLS WARMUP SAMPLES_FILE   (one duration in ns per line)
@@ -72,11 +73,18 @@ int main(int argc, char** argv) {
   const std::vector<uint8_t> input{1, 3, 5, 7};
   const std::vector<uint8_t> expected{2, 6, 10, 14};
 
-  if (mode != "run" && mode != "submit" && mode != "service") return 2;
+  if (mode != "run" && mode != "submit" && mode != "pool" && mode != "service") return 2;
   // The options a node gets by default (one device: this machine has one adapter).
   std::unique_ptr<kem::Executor> executor;
   std::unique_ptr<kem::Service> service;
-  if (mode == "service") {
+  std::unique_ptr<kem::ExecutorPool> pool;
+  if (mode == "pool") {
+    kem::ExecutorPoolOptions options;
+    options.adapters = {""};
+    auto created = kem::ExecutorPool::create(options);
+    if (!created) return fprintf(stderr, "kem_nif_cost: %s\n", created.error().message.c_str()), 1;
+    pool = std::move(created).value();
+  } else if (mode == "service") {
     kem::ServiceOptions options;
     options.devices.adapters = {""};
     options.store.disk_cache = false;
@@ -102,6 +110,8 @@ int main(int argc, char** argv) {
       out = std::move(*r);
       return true;
     }
+    if (mode == "pool")
+      return submit_and_wait([&](kem::Completion done) { pool->submit(request, std::move(done)); }, out);
     if (mode == "service")
       return submit_and_wait([&](kem::Completion done) {
         service->submit(kem::KernelRef::inline_source(source), request, std::move(done));
