@@ -8,7 +8,7 @@
 // left at its next iteration, so the invocation runs to its end in bounded time. Loops in
 // functions called from loops share the same count, so runaway nested loops are caught.
 // Precisely: a budget of B allows B loop-body entries per invocation; the (B+1)-th sets the flag.
-// The operator configures B (kDefaultLoopBudget = 2^24 unless configured); a request may only
+// The operator configures B (the loop_budget setting: ExecutorOptions::loop_budget); a request may only
 // lower it (effective_loop_budget). B = 0 allows no loop iteration at all.
 //
 // HOW, CHEAPLY. Every compute entry point first copies the budget from the meter buffer into a
@@ -93,7 +93,6 @@ inline constexpr uint32_t kMeterBinding = 15;  // reserved: user kernels may not
 inline constexpr uint64_t kMeterBufferSize = 8;
 inline constexpr uint32_t kMeterBudgetWord = 0;    // in: iterations allowed per invocation
 inline constexpr uint32_t kMeterExceededWord = 1;  // out: non-zero when a budget was exceeded
-inline constexpr uint32_t kDefaultLoopBudget = 1u << 24;
 
 // The budget for one call: the operator's configured budget, lowered (never raised) by what the
 // request asks for.

@@ -513,8 +513,7 @@ TEST(Metering, MutatedInputsGiveValidOutputOrTheReflectionError) {
 }
 
 TEST(Metering, EffectiveBudget) {
-  EXPECT_EQ(kDefaultLoopBudget, 16777216u);
-  EXPECT_EQ(effective_loop_budget(kDefaultLoopBudget, std::nullopt), 16777216u);
+  EXPECT_EQ(effective_loop_budget(16777216, std::nullopt), 16777216u);
   EXPECT_EQ(effective_loop_budget(1000, 10), 10u);
   EXPECT_EQ(effective_loop_budget(1000, 0), 0u);
   EXPECT_EQ(effective_loop_budget(1000, 5000), 1000u);  // a request never raises the budget
