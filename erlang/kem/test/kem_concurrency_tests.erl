@@ -18,8 +18,9 @@ concurrency_test_() ->
 %% destroyed. Every call is answered with its correct output (the pool retries the lost
 %% device's calls on the other), both devices served calls, and the lost one comes back.
 device_lost_under_load() ->
-    #{devices := [_, _ | _] = Devices0} = kem:stats(),
+    #{devices := [_, _ | _] = Devices0, calls := Calls0} = kem:stats(),
     Losses0 = lists:sum([maps:get(device_losses, D) || D <- Devices0]),
+    Removals0 = lists:sum([maps:get(removals, D) || D <- Devices0]),
     Parent = self(),
     Kernels = #{double => {source, kem_test_env:kernel("double-integer.wgsl")},
                 sum => {source, kem_test_env:kernel("workgroup-sum.wgsl")},
@@ -27,16 +28,27 @@ device_lost_under_load() ->
                 poc => {id, kem_test_env:poc_id()}},
     Workers = [spawn_monitor(fun() -> Parent ! {done, self(), check_calls_with(Kernels, N, 30)} end)
                || N <- lists:seq(1, 32)],
-    timer:sleep(150),
+    % Under load: once the workers have 100 calls done (of 960).
+    wait_calls(Calls0 + 100, 1000),
     ok = kem_nif:nif_simulate_device_loss(1),
     Results = [receive {done, Pid, R} -> R;
                        {'DOWN', Ref, process, Pid, Why} -> {crashed, Why}
                end || {Pid, Ref} <- Workers],
     ?assertEqual([], [R || R <- Results, R =/= ok]),
     #{devices := Devices} = kem:stats(),
-    ?assert(lists:sum([maps:get(device_losses, D) || D <- Devices]) > Losses0),
+    ?assert(lists:sum([maps:get(removals, D) || D <- Devices]) > Removals0),
     ?assert(lists:all(fun(#{calls := C}) -> C > 0 end, Devices)),
-    wait_healthy(100).
+    % The pool's reconnect thread brings the device back (a new device: one more loss counted).
+    wait_healthy(100),
+    #{devices := Back} = kem:stats(),
+    ?assert(lists:sum([maps:get(device_losses, D) || D <- Back]) > Losses0).
+
+wait_calls(_, 0) -> ok;
+wait_calls(Target, N) ->
+    case kem:stats() of
+        #{calls := C} when C >= Target -> ok;
+        _ -> timer:sleep(2), wait_calls(Target, N - 1)
+    end.
 
 wait_healthy(0) -> ?assert(false);
 wait_healthy(N) ->
