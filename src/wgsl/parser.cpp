@@ -53,15 +53,39 @@ class Parser {
 
  private:
   // ---- token access -------------------------------------------------------------------------
+  // While a '--' token is half taken (take_minus), its second '-' is the current token; the
+  // index still points at the '--', so peek(k) for k >= 1 is unchanged.
   const Token& peek(size_t ahead = 0) const {
+    if (split_ && ahead == 0) return split_rest_;
     size_t i = std::min(index_ + ahead, tokens_.size() - 1);
     return tokens_[i];
   }
   const Token& next() {
+    if (split_) {
+      split_ = false;
+      if (index_ + 1 < tokens_.size()) ++index_;
+      last_end_ = split_rest_.end_offset();
+      return split_rest_;
+    }
     const Token& t = tokens_[index_];
     if (index_ + 1 < tokens_.size()) ++index_;
     last_end_ = t.end_offset();
     return t;
+  }
+  bool peek_minus() const { return peek().is("-") || peek().is("--"); }
+  // Takes one '-' where an operator '-' may stand. WGSL has no prefix decrement, so a '--' there
+  // is two minus signs, as in Tint: `b--b` is `b - -b`, `--b` is `-(-b)`. Only the statement
+  // `i--;` uses '--' whole (parse_statement never comes here for it).
+  void take_minus() {
+    if (!peek().is("--")) {
+      next();
+      return;
+    }
+    const Token& t = peek();
+    split_rest_ = Token{TokenKind::punct, t.text.substr(1),
+                        SourcePos{t.pos.offset + 1, t.pos.line, t.pos.column + 1}};
+    last_end_ = t.pos.offset + 1;
+    split_ = true;
   }
   bool accept(std::string_view punct_or_word) {
     if (!peek().is(punct_or_word)) return false;
@@ -213,8 +237,9 @@ class Parser {
   }
   ExprPtr parse_additive(ExprPtr lhs) {
     lhs = parse_multiplicative(std::move(lhs));
-    while (lhs && (peek().is("+") || peek().is("-"))) {
-      std::string op(next().text);
+    while (lhs && (peek().is("+") || peek_minus())) {
+      std::string op = peek().is("+") ? std::string(next().text) : "-";
+      if (op == "-") take_minus();
       ExprPtr rhs = parse_unary();
       if (!rhs) return nullptr;
       rhs = parse_multiplicative(std::move(rhs));
@@ -237,10 +262,16 @@ class Parser {
     Nest nest(*this);
     if (!nest.ok()) return nullptr;
     const Token& t = peek();
-    if (t.kind == TokenKind::punct &&
-        (t.text == "-" || t.text == "!" || t.text == "~" || t.text == "*" || t.text == "&")) {
+    if (t.kind == TokenKind::punct && (t.text == "-" || t.text == "--" || t.text == "!" ||
+                                       t.text == "~" || t.text == "*" || t.text == "&")) {
       SourcePos pos = t.pos;
-      std::string op(next().text);
+      std::string op;
+      if (peek_minus()) {
+        op = "-";
+        take_minus();
+      } else {
+        op = std::string(next().text);
+      }
       ExprPtr operand = parse_unary();
       if (!operand) return nullptr;
       auto e = node(ExprKind::unary, pos, std::move(op));
@@ -330,10 +361,24 @@ class Parser {
     if (peek().kind == TokenKind::template_open) {
       Nest nest(*this);
       if (!nest.ok()) return nullptr;
+      // Tint allows 127 nested template lists. One list is one nesting level: the argument's
+      // parse_expression and parse_unary, which count two more, are given back while it is
+      // parsed, so the recursion stays bounded by 3 * kMaxNesting frames.
+      if (++template_depth_ > kMaxTemplateDepth) {
+        fail(peek().pos, "nesting is too deep (more than " + std::to_string(kMaxTemplateDepth) +
+                             " template lists)");
+        return nullptr;
+      }
+      struct Leave {
+        Parser& p;
+        ~Leave() { --p.template_depth_; }
+      } leave{*this};
       next();
       do {
         if (peek().kind == TokenKind::template_close) break;  // trailing comma
+        depth_ -= 2;
         ExprPtr arg = parse_expression();
+        depth_ += 2;
         if (!arg) return nullptr;
         e->template_args.push_back(std::move(arg));
       } while (accept(","));
@@ -937,8 +982,11 @@ class Parser {
 
   std::span<const Token> tokens_;
   size_t index_ = 0;
+  bool split_ = false;  // a '--' is half taken; split_rest_ is its second '-'
+  Token split_rest_;
   uint32_t last_end_ = 0;
   int depth_ = 0;
+  int template_depth_ = 0;
   std::optional<Error> error_;
 };
 
