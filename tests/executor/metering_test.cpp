@@ -299,6 +299,41 @@ TEST(Metering, EveryExampleKernelGivesIdenticalResultsMeteredAndUnmetered) {
   }
 }
 
+// Runs `source` metered and unmetered and checks both against the CPU reference `expected`.
+void expect_metered_and_plain(const std::string& source, const std::vector<uint8_t>& input,
+                              const std::vector<uint8_t>& expected) {
+  auto metered = run_with(source, input);
+  KEM_ASSERT_OK(metered);
+  auto plain = run_with(source, input, std::nullopt, /*unmetered=*/true);
+  KEM_ASSERT_OK(plain);
+  EXPECT_EQ(*metered, expected);
+  EXPECT_EQ(*plain, expected);
+}
+
+// Issue 19: `b--b` is `b - -b` (WGSL has no prefix decrement), as Tint reads it.
+TEST(Metering, DoubleMinusRunsAsTwoMinusSigns) {
+  const std::string source = kHeader +
+                             "@compute @workgroup_size(4) fn main(@builtin(global_invocation_id) id: vec3<u32>) {\n"
+                             "  let b = i32(src[id.x]);\n"
+                             "  var c = b--b;\n"
+                             "  c = c * 100 + (7--b) + i32(src[2--1]);\n"
+                             "  var d = 5i;\n"
+                             "  d--;\n"
+                             "  d = d--1i;\n"
+                             "  dst[id.x] = u32(c + d + --b);\n"
+                             "}\n";
+  const std::vector<int32_t> in = {1, 2, 3, 40};
+  std::vector<uint8_t> expected;
+  for (int32_t b : in) {
+    int32_t c = (b - (-b)) * 100 + (7 - (-b)) + in[3];
+    int32_t d = 5 - 1;
+    d = d - (-1);
+    uint32_t out = static_cast<uint32_t>(c + d + (-(-b)));
+    for (int k = 0; k < 4; ++k) expected.push_back(static_cast<uint8_t>(out >> (8 * k)));
+  }
+  expect_metered_and_plain(source, u32_bytes({1, 2, 3, 40}), expected);
+}
+
 TEST(Metering, CompileErrorsInAMeteredKernelPointAtTheOriginalSource) {
   // The error sits on a line with a loop, where metering inserts text before the mistake.
   const std::string source = kHeader +
