@@ -71,8 +71,19 @@ Result<gpu::ShaderModuleHandle> compile_module(gpu::Device& device, std::string_
     return transformed.error();
   }
   auto module = device.compile(transformed->source);
-  if (!module) return to_original_positions(module.take_error(), *transformed);
-  return module;
+  if (module) return module;
+  // Whose fault is it? Compiling the kernel as written tells: if Dawn rejects that too, its
+  // message, at the user's own positions, is the answer. If not, KEM's rewrite broke a valid
+  // kernel (issue 19), and the message must say so instead of blaming the user's line.
+  auto plain = device.compile(source);
+  if (!plain) return plain.take_error();
+  Error broken = to_original_positions(module.take_error(), *transformed);
+  broken.code = ErrorCode::internal;
+  broken.message = "KEM's loop metering rewrite made this kernel invalid, although the kernel as "
+                   "written compiles: the fault is KEM's, not the kernel's (please report it; "
+                   "an unmetered call, where the operator allows one, avoids it). Dawn says of "
+                   "the rewritten text: " + broken.message;
+  return broken;
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "ast.h"
 #include "lexer.h"
 #include "loop_analysis.h"
+#include "loop_exit.h"
 #include "reflect.h"
 #include "text_position.h"
 
@@ -176,6 +177,7 @@ Result<MeteredKernel> meter_parsed(const wgsl::ParsedModule& parsed, const Refle
     if (has_attribute(f.attributes, "compute") && f.body)
       edits.push_back({f.body->pos.offset + 1, " " + p + "_left = " + p + ".budget;"});
   }
+  const std::map<const wgsl::Stmt*, std::string> exits = wgsl::budget_exits(module, source);
   for (const wgsl::LoopSite& site : wgsl::find_loops(module)) {
     if (site.charged_trips) {
       // Charged once, before the statement (and its attributes); its body is left alone.
@@ -203,7 +205,8 @@ Result<MeteredKernel> meter_parsed(const wgsl::ParsedModule& parsed, const Refle
     // Just after the body's '{': the check runs at the start of every iteration.
     const uint32_t at = site.loop->body->pos.offset + 1;
     const char* tick = site.needs_uniform_exit ? "_tick_uniform" : "_tick";
-    edits.push_back({at, " if " + p + tick + "() { break; }"});
+    auto exit = exits.find(site.loop);
+    edits.push_back({at, " if " + p + tick + "() { " + (exit == exits.end() ? "break;" : exit->second) + " }"});
     ++out.metered_loops;
     if (site.needs_uniform_exit) ++out.uniform_loops;
   }
