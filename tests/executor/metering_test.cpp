@@ -334,6 +334,48 @@ TEST(Metering, DoubleMinusRunsAsTwoMinusSigns) {
   expect_metered_and_plain(source, u32_bytes({1, 2, 3, 40}), expected);
 }
 
+// Issue 19: the shapes of Dawn's loops/loop.wgsl, loop_with_continuing.wgsl, nested_loops*.wgsl
+// and a `for` without a condition: functions that return only from inside a loop without
+// `break`. Their metered text must compile (no "missing return") and compute what they compute
+// unmetered.
+TEST(Metering, LoopsThatOnlyReturnCompileMeteredAndRunUnchanged) {
+  const std::string source = kHeader +
+      "fn f(n: i32) -> i32 { var i: i32; loop { i = i + 1; if (i > n) { return i; } } }\n"
+      "fn fc(n: i32) -> i32 { var i: i32; loop { if (i > n) { return i; } continuing { i = i + 1; } } }\n"
+      "fn nested(n: i32) -> i32 {\n"
+      "  var i: i32; var j: i32;\n"
+      "  loop { i = i + 1; if (i > n) { return 1; } loop { j = j + 1; if (j > n) { return 2; } } }\n"
+      "}\n"
+      "fn nested_c(n: i32) -> i32 {\n"
+      "  var i: i32; var j: i32;\n"
+      "  loop {\n"
+      "    if (i > n) { return 1; }\n"
+      "    loop { if (j > n) { return 2; } continuing { j = j + 1; } }\n"
+      "    continuing { i = i + 1; }\n"
+      "  }\n"
+      "}\n"
+      "fn g(n: u32) -> u32 { for (var k = 0u; ; k += 3u) { if (k >= n) { return k; } } }\n"
+      "@compute @workgroup_size(4) fn main(@builtin(global_invocation_id) id: vec3<u32>) {\n"
+      "  let s = i32(src[id.x]);\n"
+      "  dst[id.x] = u32(f(s)) + 10u * u32(fc(s)) + 100u * u32(nested(s)) + 1000u * u32(nested_c(s)) +\n"
+      "              10000u * g(src[id.x]);\n"
+      "}\n";
+  const std::vector<uint32_t> in = {0, 1, 5, 7};
+  std::vector<uint8_t> expected;
+  for (uint32_t n : in) {
+    const uint32_t s = n;  // every input is >= 0
+    const uint32_t f = s + 1, fc = s + 1, nested = s == 0 ? 1 : 2, nested_c = 2;
+    const uint32_t g = (n + 2) / 3 * 3;
+    const uint32_t out = f + 10 * fc + 100 * nested + 1000 * nested_c + 10000 * g;
+    for (int k = 0; k < 4; ++k) expected.push_back(static_cast<uint8_t>(out >> (8 * k)));
+  }
+  expect_metered_and_plain(source, u32_bytes({0, 1, 5, 7}), expected);
+  // And the budget still stops such a loop when it runs away: f(7) needs 8 iterations.
+  auto over = run_with(source, u32_bytes({0, 1, 5, 7}), 5);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().code, ErrorCode::budget_exceeded) << over.error().message;
+}
+
 TEST(Metering, CompileErrorsInAMeteredKernelPointAtTheOriginalSource) {
   // The error sits on a line with a loop, where metering inserts text before the mistake.
   const std::string source = kHeader +

@@ -512,6 +512,36 @@ TEST(Metering, MutatedInputsGiveValidOutputOrTheReflectionError) {
   EXPECT_GT(metered, 200);
 }
 
+// Issue 19: a loop that never falls through (no break, no condition) in a function with a
+// return type leaves the budget by `return T();`, so the function keeps no path to its end;
+// other loops, loops in void functions and loops in a continuing block keep `break`.
+TEST(Metering, LoopsWithoutBreakKeepTheirReturnPaths) {
+  constexpr std::string_view src = R"(alias R = vec2<i32>;
+fn f() -> i32 { var i: i32; loop { i += 1; if i > 4 { return i; } } }
+fn g(n: u32) -> R { for (var k = 0u; ; k += n) { if k > 9u { return R(1, 2); } } }
+fn h() -> u32 { var j = 0u; loop { loop { if j > 3u { return j; } continuing { j++; } } } }
+fn v() { loop { if v2() { return; } } }
+fn v2() -> bool { var x = 0u; loop { x++; continuing { loop { x++; break; } break if x > 2u; } } return true; }
+fn w() -> i32 { var n = 0; while true { n++; if n > 2 { return n; } } return 0; }
+@compute @workgroup_size(1) fn main() { _ = f(); _ = g(1u); _ = h(); v(); _ = w(); })";
+  MeteredKernel m = meter_ok(src);
+  const std::string tick = "if kem_meter_tick() ";
+  EXPECT_EQ(line_of(m.source, 2),
+            "fn f() -> i32 { var i: i32; loop { " + tick + "{ return i32(); } i += 1; if i > 4 { return i; } } }");
+  EXPECT_EQ(line_of(m.source, 3),
+            "fn g(n: u32) -> R { for (var k = 0u; ; k += n) { " + tick + "{ return R(); } if k > 9u { return R(1, 2); } } }");
+  EXPECT_EQ(line_of(m.source, 4),
+            "fn h() -> u32 { var j = 0u; loop { " + tick + "{ return u32(); } loop { " + tick +
+                "{ return u32(); } if j > 3u { return j; } continuing { j++; } } } }");
+  EXPECT_EQ(line_of(m.source, 5), "fn v() { loop { " + tick + "{ break; } if v2() { return; } } }");
+  EXPECT_EQ(line_of(m.source, 6),
+            "fn v2() -> bool { var x = 0u; loop { " + tick + "{ return bool(); } x++; continuing { loop { " +
+                tick + "{ break; } x++; break; } break if x > 2u; } } return true; }");
+  EXPECT_EQ(line_of(m.source, 7),
+            "fn w() -> i32 { var n = 0; while true { " + tick + "{ break; } n++; if n > 2 { return n; } } return 0; }");
+  EXPECT_EQ(m.metered_loops, 8u);
+}
+
 TEST(Metering, EffectiveBudget) {
   EXPECT_EQ(effective_loop_budget(16777216, std::nullopt), 16777216u);
   EXPECT_EQ(effective_loop_budget(1000, 10), 10u);
