@@ -46,7 +46,7 @@ struct FrontEnd {
   std::optional<Result<MeteredKernel>> metered;  // set for a metered compile
 };
 
-FrontEnd read_source(std::string_view source, bool metered) {
+FrontEnd read_source(std::string_view source, bool metered, uint64_t workgroup_storage_limit) {
   Result<wgsl::ParsedModule> parsed = wgsl::parse_kernel(source);
   if (!parsed) {
     if (!metered) return {parsed.error(), std::nullopt};
@@ -55,7 +55,9 @@ FrontEnd read_source(std::string_view source, bool metered) {
   Result<Reflection> reflection = reflect(*parsed);
   if (!metered) return {std::move(reflection), std::nullopt};
   if (!reflection) return {reflection.error(), reflection.error()};
-  Result<MeteredKernel> transformed = meter(*parsed, *reflection);
+  MeteringOptions options;
+  options.workgroup_storage_limit = workgroup_storage_limit;  // the flag must fit beside the kernel's own
+  Result<MeteredKernel> transformed = meter(*parsed, *reflection, options);
   return {std::move(reflection), std::move(transformed)};
 }
 
@@ -92,7 +94,7 @@ Result<CompiledKernel> compile_kernel(gpu::Device& device, std::string_view sour
                                       bool metered) {
   // KEM's passes run first (Dawn compiles their metered text), but Dawn's messages are the
   // authority on syntax and types, so its errors are shown before theirs.
-  FrontEnd front = read_source(source, metered);
+  FrontEnd front = read_source(source, metered, device.limits().maxComputeWorkgroupStorageSize);
   auto module = compile_module(device, source, front.metered);
   if (!module) return module.take_error();
   Result<Reflection>& reflection = front.reflection;

@@ -40,4 +40,22 @@ std::map<const Stmt*, std::string> budget_exits(const Module& module, std::strin
   return exits;
 }
 
+std::map<const Stmt*, const Function*> loop_functions(const Module& module) {
+  std::map<const Stmt*, const Function*> out;
+  for (const Function& f : module.functions) {
+    std::vector<const Stmt*> stack{f.body.get()};
+    while (!stack.empty()) {
+      const Stmt* s = stack.back();
+      stack.pop_back();
+      if (!s) continue;
+      if (s->kind == StmtKind::loop || s->kind == StmtKind::for_ || s->kind == StmtKind::while_) out.emplace(s, &f);
+      for (const StmtPtr& c : s->statements) stack.push_back(c.get());
+      for (const Stmt* c : {s->body.get(), s->else_branch.get(), s->continuing.get(), s->init.get(), s->update.get()})
+        stack.push_back(c);
+      for (const SwitchClause& c : s->clauses) stack.push_back(c.body.get());
+    }
+  }
+  return out;
+}
+
 }  // namespace kem::wgsl

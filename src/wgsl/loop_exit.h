@@ -22,4 +22,7 @@ namespace kem::wgsl {
 // type is copied as written).
 std::map<const Stmt*, std::string> budget_exits(const Module& module, std::string_view source);
 
+// The function that holds each loop statement of `module`.
+std::map<const Stmt*, const Function*> loop_functions(const Module& module);
+
 }  // namespace kem::wgsl

@@ -1,6 +1,7 @@
 // Runaway kernels: loop metering stops them with budget_exceeded, and changes nothing else.
 #include "test_support.h"
 #include "wgsl/front_end_runs.h"
+#include "wgsl/metering.h"
 
 namespace kem::test {
 namespace {
@@ -372,6 +373,59 @@ TEST(Metering, LoopsThatOnlyReturnCompileMeteredAndRunUnchanged) {
   expect_metered_and_plain(source, u32_bytes({0, 1, 5, 7}), expected);
   // And the budget still stops such a loop when it runs away: f(7) needs 8 iterations.
   auto over = run_with(source, u32_bytes({0, 1, 5, 7}), 5);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().code, ErrorCode::budget_exceeded) << over.error().message;
+}
+
+// The device's maxComputeWorkgroupStorageSize, from the adapter description.
+uint32_t workgroup_storage_limit() {
+  const std::string info = shared_executor().adapter_info_json();
+  const std::string key = "\"max_compute_workgroup_storage_size\":";
+  const size_t at = info.find(key);
+  EXPECT_NE(at, std::string::npos) << info;
+  return at == std::string::npos ? 16384 : static_cast<uint32_t>(std::stoul(info.substr(at + key.size())));
+}
+
+// Issue 19 (Dawn's bug/tint/914.wgsl, a tiled matmul): a kernel whose workgroup variables use
+// exactly the device's limit has no room for the meter's 16-byte flag; its barrier loop is left
+// by a function-scope count instead, and it compiles and runs metered as unmetered.
+TEST(Metering, AKernelUsingAllWorkgroupStorageStillRunsMetered) {
+  const uint32_t words = workgroup_storage_limit() / 4;
+  const std::string w = std::to_string(words) + "u";
+  const std::string source = kHeader +
+      "var<workgroup> tile: array<u32, " + w + ">;\n"
+      "@compute @workgroup_size(64) fn main(@builtin(local_invocation_index) l: u32) {\n"
+      "  for (var i = l; i < " + w + "; i += 64u) { tile[i] = i; }\n"
+      "  workgroupBarrier();\n"
+      "  var acc = 0u;\n"
+      "  for (var r = 0u; r < src[0]; r++) {\n"
+      "    acc += tile[(l * 7u + r) % " + w + "];\n"
+      "    workgroupBarrier();\n"
+      "    if (l == 0u) { tile[r % " + w + "] += 1u; }\n"
+      "    workgroupBarrier();\n"
+      "  }\n"
+      "  dst[l] = acc;\n"
+      "}\n";
+  const uint32_t rounds = 9;
+  std::vector<uint32_t> tile(words), acc(64, 0);
+  for (uint32_t i = 0; i < words; ++i) tile[i] = i;
+  for (uint32_t r = 0; r < rounds; ++r) {
+    for (uint32_t l = 0; l < 64; ++l) acc[l] += tile[(l * 7 + r) % words];
+    tile[r % words] += 1;
+  }
+  std::vector<uint8_t> input(64 * 4, 0), expected;
+  input[0] = static_cast<uint8_t>(rounds);
+  for (uint32_t a : acc)
+    for (int k = 0; k < 4; ++k) expected.push_back(static_cast<uint8_t>(a >> (8 * k)));
+  // The rewrite the executor compiles does take the flag-less path.
+  MeteringOptions options;
+  options.workgroup_storage_limit = words * 4;
+  Result<MeteredKernel> metered = meter_wgsl(source, options);
+  KEM_ASSERT_OK(metered);
+  EXPECT_EQ(metered->capped_loops, 1u);
+  expect_metered_and_plain(source, input, expected);
+  // The budget still holds: 9 rounds plus the fill loop's trips exceed a budget of 5.
+  auto over = run_with(source, input, 5);
   ASSERT_FALSE(over.ok());
   EXPECT_EQ(over.error().code, ErrorCode::budget_exceeded) << over.error().message;
 }

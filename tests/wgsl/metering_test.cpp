@@ -542,6 +542,40 @@ fn w() -> i32 { var n = 0; while true { n++; if n > 2 { return n; } } return 0; 
   EXPECT_EQ(m.metered_loops, 8u);
 }
 
+// Issue 19: the 16-byte workgroup flag of loops with barriers is added only where it fits
+// beside the kernel's own workgroup variables (MeteringOptions::workgroup_storage_limit).
+TEST(Metering, TheWorkgroupFlagOnlyWhereItFits) {
+  auto kernel = [](int floats) {
+    return "var<workgroup> tile: array<f32, " + std::to_string(floats) + ">;\n"
+           "@compute @workgroup_size(64) fn main(@builtin(local_invocation_index) l: u32) {\n"
+           "  loop { tile[l] = 1.0; workgroupBarrier(); if tile[0] > 2.0 { break; } }\n"
+           "}\n";
+  };
+  MeteringOptions options;
+  options.workgroup_storage_limit = 16384;
+  // 4092 floats are 16,368 bytes: the flag's 16 still fit.
+  MeteredKernel room = meter_ok(kernel(4092), options);
+  EXPECT_EQ(room.uniform_loops, 1u);
+  EXPECT_EQ(room.capped_loops, 0u);
+  EXPECT_EQ(line_of(room.source, 3),
+            "  loop { if kem_meter_tick_uniform() { break; } tile[l] = 1.0; workgroupBarrier(); if tile[0] > 2.0 { break; } }");
+  EXPECT_NE(room.source.find("var<workgroup> kem_meter_halt: bool;"), std::string::npos);
+  // 4096 floats are the whole 16 KiB: the loop counts in a function-scope variable instead.
+  MeteredKernel full = meter_ok(kernel(4096), options);
+  EXPECT_EQ(full.uniform_loops, 1u);
+  EXPECT_EQ(full.capped_loops, 1u);
+  EXPECT_EQ(line_of(full.source, 2),
+            "@compute @workgroup_size(64) fn main(@builtin(local_invocation_index) l: u32) { "
+            "kem_meter_left = kem_meter.budget; var kem_meter_count = 0u;");
+  EXPECT_EQ(line_of(full.source, 3),
+            "  loop { _ = kem_meter_tick(); kem_meter_count += 1u; if kem_meter_count > 16777216u { break; } "
+            "tile[l] = 1.0; workgroupBarrier(); if tile[0] > 2.0 { break; } }");
+  EXPECT_EQ(full.source.find("kem_meter_halt"), std::string::npos);
+  // With the 32 KiB of a larger device, the flag fits again.
+  options.workgroup_storage_limit = 32768;
+  EXPECT_EQ(meter_ok(kernel(4096), options).capped_loops, 0u);
+}
+
 TEST(Metering, EffectiveBudget) {
   EXPECT_EQ(effective_loop_budget(16777216, std::nullopt), 16777216u);
   EXPECT_EQ(effective_loop_budget(1000, 10), 10u);
