@@ -80,7 +80,7 @@ Result<gpu::ShaderModuleHandle> compile_module(gpu::Device& device, std::string_
   auto plain = device.compile(source);
   if (!plain) return plain.take_error();
   Error broken = to_original_positions(module.take_error(), *transformed);
-  broken.code = ErrorCode::internal;
+  broken.code = ErrorCode::compile_error;  // the call cannot run metered; the text says why
   broken.message = "KEM's loop metering rewrite made this kernel invalid, although the kernel as "
                    "written compiles: the fault is KEM's, not the kernel's (please report it; "
                    "an unmetered call, where the operator allows one, avoids it). Dawn says of "

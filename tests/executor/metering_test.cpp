@@ -445,6 +445,30 @@ TEST(Metering, CompileErrorsInAMeteredKernelPointAtTheOriginalSource) {
   EXPECT_EQ(out.error().message.rfind("5:43:", 0), 0u) << out.error().message;
 }
 
+// Issue 19: when Dawn rejects the metered text of a kernel that compiles as written (here the
+// documented uniformity limit: a count from a metered loop decides whether to reach a barrier),
+// the error says that KEM's rewrite caused it, not the user's line alone.
+TEST(Metering, ARewriteThatBreaksAValidKernelSaysSo) {
+  const std::string source = kHeader +
+                             "@compute @workgroup_size(4) fn main(@builtin(local_invocation_index) l: u32) {\n"
+                             "  var n = 0u;\n"
+                             "  for (var i = 0u; i < src[0]; i++) { n += 1u; }\n"
+                             "  if (n > 3u) { workgroupBarrier(); }\n"
+                             "  dst[l] = n;\n"
+                             "}\n";
+  auto plain = run_with(source, u32_bytes({5, 0, 0, 0}), std::nullopt, /*unmetered=*/true);
+  KEM_ASSERT_OK(plain);
+  EXPECT_EQ(*plain, u32_bytes({5, 5, 5, 5}));
+  auto metered = run_with(source, u32_bytes({5, 0, 0, 0}));
+  ASSERT_FALSE(metered.ok());
+  EXPECT_EQ(metered.error().code, ErrorCode::compile_error);
+  EXPECT_EQ(metered.error().message.rfind("KEM's loop metering rewrite made this kernel invalid, although the "
+                                          "kernel as written compiles: the fault is KEM's, not the kernel's",
+                                          0),
+            0u)
+      << metered.error().message;
+}
+
 TEST(Metering, AKernelMayNotDeclareTheReservedBinding) {
   const std::string source = kHeader +
                              "@group(0) @binding(15) var<storage, read_write> mine: array<u32>;\n"
