@@ -4,6 +4,7 @@
 // user's source. Running metered kernels on a GPU is the executor's suite.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <random>
 
 #include "corpus.h"
@@ -574,6 +575,31 @@ TEST(Metering, TheWorkgroupFlagOnlyWhereItFits) {
   // With the 32 KiB of a larger device, the flag fits again.
   options.workgroup_storage_limit = 32768;
   EXPECT_EQ(meter_ok(kernel(4096), options).capped_loops, 0u);
+}
+
+// Issue 19: what a function reaches through calls (a barrier, a loop) climbs a long call chain
+// against the order of the names in one linear search, with the same answer as before.
+TEST(Metering, LongCallChainsAreFollowedToTheEnd) {
+  const int n = 20000;
+  auto name = [](int i) {
+    std::string d = std::to_string(i);
+    return "f" + std::string(6 - d.size(), '0') + d;
+  };
+  std::string src;
+  for (int i = 0; i + 1 < n; ++i) src += "fn " + name(i) + "() { " + name(i + 1) + "(); }\n";
+  src += "fn " + name(n - 1) + "() { workgroupBarrier(); }\n";
+  src += "@compute @workgroup_size(64) fn main() {\n"
+         "  for (var k = 0; k < 4; k++) { " + name(0) + "(); }\n"
+         "  loop { " + name(n / 2) + "(); break; }\n"
+         "  loop { break; }\n}\n";
+  const auto start = std::chrono::steady_clock::now();
+  MeteredKernel m = meter_ok(src);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  // The counted `for` is charged (its calls hold no loop); the first `loop` reaches the barrier
+  // through 10,000 calls and leaves together; the last is per invocation.
+  EXPECT_EQ(m.charged_loops, 1u);
+  EXPECT_EQ(m.metered_loops, 2u);
+  EXPECT_EQ(m.uniform_loops, 1u);
 }
 
 TEST(Metering, EffectiveBudget) {
