@@ -160,9 +160,10 @@ std::string chained_functions(int n) {
 
 // `loops` for loops whose bound is read at run time (range loops, range_loop.h).
 std::string many_range_loops(int loops) {
-  std::string s = "@group(0) @binding(0) var<storage, read_write> out: array<u32>;\n"
+  std::string s = "@group(0) @binding(0) var<storage, read> src: array<u32>;\n"
+                  "@group(0) @binding(1) var<storage, read_write> out: array<u32>;\n"
                   "@compute @workgroup_size(1) fn main() {\n  var t = 0u;\n";
-  for (int i = 0; i < loops; ++i) s += "  for (var i = 0u; i < out[1]; i++) { t += i; }\n";
+  for (int i = 0; i < loops; ++i) s += "  for (var i = 0u; i < src[1]; i++) { t += i; }\n";
   return s + "  out[0] = t;\n}\n";
 }
 
@@ -174,7 +175,8 @@ int worst_mode(int functions, int loops) {
     const auto t0 = std::chrono::steady_clock::now();
     FrontEnd f = front_end(k.source);
     const double s = micros(std::chrono::steady_clock::now() - t0) / 1e6;
-    std::printf("%-28s %9zu %9.3f%s\n", k.name.c_str(), k.source.size(), s,
+    std::printf("%-28s %9zu %9.3f %u range loops%s\n", k.name.c_str(), k.source.size(), s,
+                f.metered ? f.metered->range_loops : 0u,
                 f.metered ? "" : (" error: " + f.metered.error().message).c_str());
   }
   return 0;

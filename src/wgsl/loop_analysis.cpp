@@ -86,18 +86,20 @@ std::vector<LoopSite> find_loops(const Module& module) {
   const std::set<std::string> with_loops = callers_closure(calls, std::move(direct_loops));
 
   ConstEvaluator constants(module);
+  const bool shadows_builtin = module_shadows_pure_builtin(module);
   std::vector<LoopSite> loops;
   for (const Function& f : module.functions) {
     if (!f.body) continue;
     const std::set<std::string> locals = declared_names(f);
     const ChargeContext context{module, constants, f, locals, with_loops};
+    const RangeLoopFinder range_loops(module, f, &shadows_builtin);
     visit_stmt(
         *f.body,
         [&](const Stmt& s) {
           if (!is_loop(s)) return;
           LoopSite site{&s, needs_uniform(s), charged_trip_count(s, context), std::nullopt};
           // The run-time guard of a range loop is not workgroup-uniform: none around barriers.
-          if (!site.charged_trips && !site.needs_uniform_exit) site.range = range_loop(s, context);
+          if (!site.charged_trips && !site.needs_uniform_exit) site.range = range_loops(s, context);
           loops.push_back(site);
         },
         [](const Expr&) {});
