@@ -8,9 +8,13 @@
 //                                            the files and two generated kernels (2,000 loops;
 //                                            200 KB)
 //   kem_wgsl_front_end_bench dump FILE...    reflection and metering of each file, or the error
+//   kem_wgsl_front_end_bench worst [N] [L]   one front end run, in s, of each worst case of
+//                                            issue 19: a chain of N functions (default 20,000)
+//                                            and L loops of run-time bound (default 10,000)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -140,6 +144,44 @@ int time_mode(const std::vector<std::string>& files) {
   return 0;
 }
 
+// f(i) calls f(i+1), the last holds a loop: "contains a loop through a call" must climb the
+// chain against the order of the names (zero-padded, so a pass in name order learns one link).
+std::string chained_functions(int n) {
+  auto name = [](int i) {
+    std::string digits = std::to_string(i);
+    return "f" + std::string(digits.size() < 6 ? 6 - digits.size() : 0, '0') + digits;
+  };
+  std::string s = "@group(0) @binding(0) var<storage, read_write> out: array<u32>;\n";
+  for (int i = 0; i + 1 < n; ++i) s += "fn " + name(i) + "() -> u32 { return " + name(i + 1) + "() + 1u; }\n";
+  s += "fn " + name(n - 1) + "() -> u32 { var t = 0u; for (var i = 0u; i < out[0]; i++) { t += i; } return t; }\n";
+  return s + "@compute @workgroup_size(1) fn main() { for (var k = 0u; k < 2u; k++) { out[k] = " + name(0) +
+         "(); } }\n";
+}
+
+// `loops` for loops whose bound is read at run time (range loops, range_loop.h).
+std::string many_range_loops(int loops) {
+  std::string s = "@group(0) @binding(0) var<storage, read> src: array<u32>;\n"
+                  "@group(0) @binding(1) var<storage, read_write> out: array<u32>;\n"
+                  "@compute @workgroup_size(1) fn main() {\n  var t = 0u;\n";
+  for (int i = 0; i < loops; ++i) s += "  for (var i = 0u; i < src[1]; i++) { t += i; }\n";
+  return s + "  out[0] = t;\n}\n";
+}
+
+int worst_mode(int functions, int loops) {
+  const Kernel cases[] = {{"chain of " + std::to_string(functions) + " functions", chained_functions(functions)},
+                          {std::to_string(loops) + " range loops", many_range_loops(loops)}};
+  std::printf("%-28s %9s %9s\n", "case", "bytes", "seconds");
+  for (const Kernel& k : cases) {
+    const auto t0 = std::chrono::steady_clock::now();
+    FrontEnd f = front_end(k.source);
+    const double s = micros(std::chrono::steady_clock::now() - t0) / 1e6;
+    std::printf("%-28s %9zu %9.3f %u range loops%s\n", k.name.c_str(), k.source.size(), s,
+                f.metered ? f.metered->range_loops : 0u,
+                f.metered ? "" : (" error: " + f.metered.error().message).c_str());
+  }
+  return 0;
+}
+
 // One line per fact, so that two builds' dumps compare with diff.
 void dump_kernel(const std::string& path) {
   const std::string source = read_file(path);
@@ -180,6 +222,8 @@ int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "time";
   std::vector<std::string> files(argv + std::min(argc, 2), argv + argc);
   if (mode == "time") return time_mode(files);
+  if (mode == "worst")
+    return worst_mode(argc > 2 ? std::atoi(argv[2]) : 20000, argc > 3 ? std::atoi(argv[3]) : 10000);
   if (mode == "dump") {
     for (const std::string& f : files) dump_kernel(f);
     return 0;

@@ -46,7 +46,7 @@ struct FrontEnd {
   std::optional<Result<MeteredKernel>> metered;  // set for a metered compile
 };
 
-FrontEnd read_source(std::string_view source, bool metered) {
+FrontEnd read_source(std::string_view source, bool metered, uint64_t workgroup_storage_limit) {
   Result<wgsl::ParsedModule> parsed = wgsl::parse_kernel(source);
   if (!parsed) {
     if (!metered) return {parsed.error(), std::nullopt};
@@ -55,7 +55,9 @@ FrontEnd read_source(std::string_view source, bool metered) {
   Result<Reflection> reflection = reflect(*parsed);
   if (!metered) return {std::move(reflection), std::nullopt};
   if (!reflection) return {reflection.error(), reflection.error()};
-  Result<MeteredKernel> transformed = meter(*parsed, *reflection);
+  MeteringOptions options;
+  options.workgroup_storage_limit = workgroup_storage_limit;  // the flag must fit beside the kernel's own
+  Result<MeteredKernel> transformed = meter(*parsed, *reflection, options);
   return {std::move(reflection), std::move(transformed)};
 }
 
@@ -71,8 +73,19 @@ Result<gpu::ShaderModuleHandle> compile_module(gpu::Device& device, std::string_
     return transformed.error();
   }
   auto module = device.compile(transformed->source);
-  if (!module) return to_original_positions(module.take_error(), *transformed);
-  return module;
+  if (module) return module;
+  // Whose fault is it? Compiling the kernel as written tells: if Dawn rejects that too, its
+  // message, at the user's own positions, is the answer. If not, KEM's rewrite broke a valid
+  // kernel (issue 19), and the message must say so instead of blaming the user's line.
+  auto plain = device.compile(source);
+  if (!plain) return plain.take_error();
+  Error broken = to_original_positions(module.take_error(), *transformed);
+  broken.code = ErrorCode::compile_error;  // the call cannot run metered; the text says why
+  broken.message = "KEM's loop metering rewrite made this kernel invalid, although the kernel as "
+                   "written compiles: the fault is KEM's, not the kernel's (please report it; "
+                   "an unmetered call, where the operator allows one, avoids it). Dawn says of "
+                   "the rewritten text: " + broken.message;
+  return broken;
 }
 
 }  // namespace
@@ -81,7 +94,7 @@ Result<CompiledKernel> compile_kernel(gpu::Device& device, std::string_view sour
                                       bool metered) {
   // KEM's passes run first (Dawn compiles their metered text), but Dawn's messages are the
   // authority on syntax and types, so its errors are shown before theirs.
-  FrontEnd front = read_source(source, metered);
+  FrontEnd front = read_source(source, metered, device.limits().maxComputeWorkgroupStorageSize);
   auto module = compile_module(device, source, front.metered);
   if (!module) return module.take_error();
   Result<Reflection>& reflection = front.reflection;

@@ -60,7 +60,8 @@ Status check_source(BytesView source, std::size_t max_bytes, const std::string& 
     return make_error(ErrorCode::limit_exceeded, what + " is " + std::to_string(source.size()) +
                                                      " bytes, more than the limit of " + std::to_string(max_bytes));
   }
-  if (auto bad = first_invalid_utf8(source)) {
+  // Tint reads a comment's bytes without decoding them, so only code must be UTF-8.
+  if (auto bad = first_invalid_utf8_outside_wgsl_comments(source)) {
     return make_error(ErrorCode::invalid_argument,
                       what + " is not valid UTF-8 (first bad byte at offset " + std::to_string(*bad) + ")");
   }

@@ -13,7 +13,8 @@ namespace kem::store {
 // io_error otherwise.
 Result<Bytes> read_file_bounded(const std::string& path, std::size_t max_bytes);
 
-// Source must be text: invalid_argument naming the first bad byte, limit_exceeded for size.
+// Source must be text: invalid_argument naming the first byte outside a comment that is not
+// UTF-8 (comments may hold any bytes, as in Tint), limit_exceeded for size.
 // `what` names the source in messages ("file x.wgsl", "kernel ID").
 Status check_source(BytesView source, std::size_t max_bytes, const std::string& what);
 

@@ -1,14 +1,21 @@
 // Evaluates integer const-expressions of a parsed module, as WGSL attributes use them:
 // `@workgroup_size(TILE * 2, 4u)`, `@group(0)`. Names resolve to module-scope `const`s and to
 // `override`s through their default (the value the pipeline gets when the executor sets no
-// constant). Only integers: literals, + - * / % << >> & | ^, unary - and ~, parentheses, and the
-// conversions u32(...) / i32(...).
+// constant). The result is an integer; on the way it may pass through the other values the WGSL
+// spec lets such an expression use (issue 19):
+//  - integers and booleans: literals, + - * / % << >> & | ^, unary - ~ !, comparisons, && ||;
+//  - the conversions u32(...) / i32(...), also through `alias U = u32;`;
+//  - the const builtins abs, min, max, clamp and select on integer scalars;
+//  - vectors and arrays: vecN<T>(...), vecNu/vecNi(...), vecN(...), array<T, N>(...), array(...),
+//    their members (v.x, v.yz) and elements (v[1], a[2]).
+// Named constants are each evaluated once, in dependency order by an explicit stack, so a chain of
+// any length takes no stack depth (the depth of one initializer is bounded by the parser).
 #pragma once
 
 #include <cstdint>
 #include <map>
-#include <set>
 #include <string>
+#include <vector>
 
 #include "ast.h"
 #include "kem/result.h"
@@ -22,6 +29,15 @@ struct IntValue {
   IntType type = IntType::abstract;
 };
 
+// A value during evaluation: an integer, a boolean, or a vector / array of values.
+struct ConstValue {
+  enum class Kind { integer, boolean, composite };
+  Kind kind = Kind::integer;
+  IntValue integer;                 // kind == integer
+  bool boolean = false;             // kind == boolean
+  std::vector<ConstValue> elements; // kind == composite
+};
+
 class ConstEvaluator {
  public:
   explicit ConstEvaluator(const Module& module);
@@ -30,14 +46,26 @@ class ConstEvaluator {
   Result<IntValue> evaluate(const Expr& e);
 
  private:
-  Result<IntValue> eval(const Expr& e);
-  Result<IntValue> eval_name(const Expr& e);
-  Result<IntValue> eval_call(const Expr& e);
-  Result<IntValue> eval_binary(const Expr& e);
+  Result<ConstValue> eval(const Expr& e);
+  Result<ConstValue> eval_name(const Expr& e);
+  Result<ConstValue> eval_call(const Expr& e);
+  Result<ConstValue> eval_builtin(const Expr& e, std::vector<ConstValue> args);
+  Result<ConstValue> eval_construct(const Expr& e, std::vector<ConstValue> args);
+  Result<ConstValue> eval_unary(const Expr& e);
+  Result<ConstValue> eval_binary(const Expr& e);
+  Result<ConstValue> eval_access(const Expr& e);
+  // Evaluates, in dependency order and without recursion through names, every named constant
+  // that `e` refers to, directly or not, that is not cached yet.
+  void prepare(const Expr& e);
+  Result<ConstValue> eval_declaration(const VarDecl& d);
+  // evaluate() from inside an evaluation (an array count), keeping the depth count.
+  Result<IntValue> evaluate_nested(const Expr& e);
+  // The type expression `t` with aliases replaced by what they name (one level: the name).
+  const Expr* resolve_alias(const Expr& t) const;
 
   std::map<std::string, const VarDecl*, std::less<>> declarations_;  // const and override
-  std::map<std::string, IntValue, std::less<>> cache_;
-  std::set<std::string, std::less<>> in_progress_;  // catches cyclic definitions
+  std::map<std::string, const Expr*, std::less<>> aliases_;
+  std::map<std::string, Result<ConstValue>, std::less<>> cache_;  // errors too: each name once
   int depth_ = 0;
 };
 

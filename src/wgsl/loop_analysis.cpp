@@ -32,28 +32,39 @@ std::set<std::string> calls_in(const Stmt& s) {
   return out;
 }
 
+// Every function that is in `seeds` or calls one, directly or through other functions: a
+// search backwards over the call graph, linear in its edges (issue 19: the fixpoint this
+// replaces took quadratic time on a chain of 20,000 calls). WGSL forbids recursion, but the
+// input is untrusted: a cycle is visited once like anything else.
+std::set<std::string> callers_closure(const std::map<std::string, std::set<std::string>>& calls,
+                                      std::set<std::string> seeds) {
+  std::map<std::string_view, std::vector<std::string_view>> callers;
+  for (const auto& [name, callees] : calls)
+    for (const std::string& c : callees) callers[c].push_back(name);
+  std::vector<std::string_view> work(seeds.begin(), seeds.end());
+  while (!work.empty()) {
+    std::string_view f = work.back();
+    work.pop_back();
+    auto found = callers.find(f);
+    if (found == callers.end()) continue;
+    for (std::string_view caller : found->second)
+      if (seeds.insert(std::string(caller)).second) work.push_back(caller);
+  }
+  return seeds;
+}
+
 }  // namespace
 
 std::vector<LoopSite> find_loops(const Module& module) {
-  // A function needs uniform control flow if it calls such a builtin or such a function. WGSL
-  // forbids recursion, but the input is untrusted, so this is a fixpoint, not a recursion.
+  // A function needs uniform control flow if it calls such a builtin or such a function.
   std::map<std::string, std::set<std::string>> calls;
   for (const Function& f : module.functions)
     if (f.body) calls[f.name] = calls_in(*f.body);
-  std::set<std::string> uniform_functions;
-  for (bool changed = true; changed;) {
-    changed = false;
-    for (const auto& [name, callees] : calls) {
-      if (uniform_functions.contains(name)) continue;
-      for (const std::string& c : callees) {
-        if (requires_uniform_control_flow(c) || uniform_functions.contains(c)) {
-          uniform_functions.insert(name);
-          changed = true;
-          break;
-        }
-      }
-    }
-  }
+  std::set<std::string> direct_uniform;
+  for (const auto& [name, callees] : calls)
+    for (const std::string& c : callees)
+      if (requires_uniform_control_flow(c)) direct_uniform.insert(name);
+  const std::set<std::string> uniform_functions = callers_closure(calls, std::move(direct_uniform));
   auto needs_uniform = [&](const Stmt& loop) {
     for (const std::string& c : calls_in(loop))
       if (requires_uniform_control_flow(c) || uniform_functions.contains(c)) return true;
@@ -65,40 +76,30 @@ std::vector<LoopSite> find_loops(const Module& module) {
   };
   // Functions that contain a loop, directly or through what they call: a loop that calls one is
   // not a leaf, so it is never charged (counted_loop.h).
-  std::set<std::string> with_loops;
+  std::set<std::string> direct_loops;
   for (const Function& f : module.functions) {
     if (!f.body) continue;
     bool found = false;
     visit_stmt(*f.body, [&](const Stmt& s) { found = found || is_loop(s); }, [](const Expr&) {});
-    if (found) with_loops.insert(f.name);
+    if (found) direct_loops.insert(f.name);
   }
-  for (bool changed = true; changed;) {
-    changed = false;
-    for (const auto& [name, callees] : calls) {
-      if (with_loops.contains(name)) continue;
-      for (const std::string& c : callees) {
-        if (with_loops.contains(c)) {
-          with_loops.insert(name);
-          changed = true;
-          break;
-        }
-      }
-    }
-  }
+  const std::set<std::string> with_loops = callers_closure(calls, std::move(direct_loops));
 
   ConstEvaluator constants(module);
+  const bool shadows_builtin = module_shadows_pure_builtin(module);
   std::vector<LoopSite> loops;
   for (const Function& f : module.functions) {
     if (!f.body) continue;
     const std::set<std::string> locals = declared_names(f);
     const ChargeContext context{module, constants, f, locals, with_loops};
+    const RangeLoopFinder range_loops(module, f, &shadows_builtin);
     visit_stmt(
         *f.body,
         [&](const Stmt& s) {
           if (!is_loop(s)) return;
           LoopSite site{&s, needs_uniform(s), charged_trip_count(s, context), std::nullopt};
           // The run-time guard of a range loop is not workgroup-uniform: none around barriers.
-          if (!site.charged_trips && !site.needs_uniform_exit) site.range = range_loop(s, context);
+          if (!site.charged_trips && !site.needs_uniform_exit) site.range = range_loops(s, context);
           loops.push_back(site);
         },
         [](const Expr&) {});

@@ -5,11 +5,15 @@
 #include "metering.h"
 
 #include <algorithm>
+#include <map>
 #include <new>
+#include <set>
 
 #include "ast.h"
 #include "lexer.h"
 #include "loop_analysis.h"
+#include "loop_exit.h"
+#include "workgroup_usage.h"
 #include "reflect.h"
 #include "text_position.h"
 
@@ -176,7 +180,21 @@ Result<MeteredKernel> meter_parsed(const wgsl::ParsedModule& parsed, const Refle
     if (has_attribute(f.attributes, "compute") && f.body)
       edits.push_back({f.body->pos.offset + 1, " " + p + "_left = " + p + ".budget;"});
   }
-  for (const wgsl::LoopSite& site : wgsl::find_loops(module)) {
+  const std::map<const wgsl::Stmt*, std::string> exits = wgsl::budget_exits(module, source);
+  const std::vector<wgsl::LoopSite> sites = wgsl::find_loops(module);
+  // Room for the workgroup flag of loops with barriers? Unknown usage counts as no room.
+  bool flag_fits = true;
+  if (std::any_of(sites.begin(), sites.end(), [](const wgsl::LoopSite& l) {
+        return l.needs_uniform_exit && !l.charged_trips && !l.range;
+      })) {
+    wgsl::ConstEvaluator constants(module);
+    std::optional<uint64_t> used = wgsl::workgroup_storage_bytes(module, constants);
+    flag_fits = used && *used + 16 <= options.workgroup_storage_limit;
+  }
+  const std::map<const wgsl::Stmt*, const wgsl::Function*> owners =
+      flag_fits ? std::map<const wgsl::Stmt*, const wgsl::Function*>{} : wgsl::loop_functions(module);
+  std::set<const wgsl::Function*> counted_functions;
+  for (const wgsl::LoopSite& site : sites) {
     if (site.charged_trips) {
       // Charged once, before the statement (and its attributes); its body is left alone.
       if (*site.charged_trips == 0) continue;
@@ -203,12 +221,24 @@ Result<MeteredKernel> meter_parsed(const wgsl::ParsedModule& parsed, const Refle
     // Just after the body's '{': the check runs at the start of every iteration.
     const uint32_t at = site.loop->body->pos.offset + 1;
     const char* tick = site.needs_uniform_exit ? "_tick_uniform" : "_tick";
-    edits.push_back({at, " if " + p + tick + "() { break; }"});
+    auto exit = exits.find(site.loop);
+    const std::string leave = exit == exits.end() ? "break;" : exit->second;
     ++out.metered_loops;
     if (site.needs_uniform_exit) ++out.uniform_loops;
+    if (site.needs_uniform_exit && !flag_fits) {
+      // The function-scope count (MeteringOptions): declared once at the top of the function.
+      const wgsl::Function* f = owners.at(site.loop);
+      if (counted_functions.insert(f).second)
+        edits.push_back({f->body->pos.offset + 1, " var " + p + "_count = 0u;"});
+      edits.push_back({at, " _ = " + p + "_tick(); " + p + "_count += 1u; if " + p + "_count > " +
+                               std::to_string(kUniformLoopCap) + "u { " + leave + " }"});
+      ++out.capped_loops;
+      continue;
+    }
+    edits.push_back({at, " if " + p + tick + "() { " + leave + " }"});
   }
   edits.push_back({static_cast<uint32_t>(source.size()),
-                   meter_declarations(p, options, out.uniform_loops > 0, out.charged_loops > 0,
+                   meter_declarations(p, options, out.uniform_loops > out.capped_loops, out.charged_loops > 0,
                                       out.range_loops > 0)});
   std::stable_sort(edits.begin(), edits.end(),
                    [](const Edit& a, const Edit& b) { return a.offset < b.offset; });

@@ -98,9 +98,20 @@ inline constexpr uint32_t kMeterExceededWord = 1;  // out: non-zero when a budge
 // request asks for.
 uint32_t effective_loop_budget(uint32_t operator_budget, std::optional<uint64_t> requested);
 
+// A loop with barriers is left by the whole workgroup together through a 16-byte workgroup
+// flag read with workgroupUniformLoad. When the kernel's own workgroup variables leave no room
+// for it (a tiled matmul using the whole limit, issue 19), such loops instead count their
+// iterations in a function-scope variable, uniform because it changes only in uniform control
+// flow, and leave when that count passes this cap. The per-invocation budget still counts (and
+// flags) every iteration, so the call's result is exactly as with the flag; only the time a
+// runaway takes to stop grows, to at most this many iterations per function call.
+inline constexpr uint32_t kUniformLoopCap = 1u << 24;
+
 struct MeteringOptions {
   uint32_t group = kMeterGroup;
   uint32_t binding = kMeterBinding;
+  // The device's maxComputeWorkgroupStorageSize (WebGPU's default unless the executor says).
+  uint64_t workgroup_storage_limit = 16384;
 };
 
 // A position in the user's original source.
@@ -118,6 +129,7 @@ struct MeteredKernel {
   uint32_t binding = kMeterBinding;
   uint32_t metered_loops = 0;  // loops given a budget check
   uint32_t uniform_loops = 0;  // of which leave the workgroup together (they contain barriers)
+  uint32_t capped_loops = 0;   // of which by a function-scope count (no room for the flag)
   uint32_t charged_loops = 0;  // loops of fixed trip count, charged once before they start
   uint32_t range_loops = 0;    // loops of run-time trip count, charged (or skipped) as they start
 

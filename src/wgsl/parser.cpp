@@ -53,15 +53,39 @@ class Parser {
 
  private:
   // ---- token access -------------------------------------------------------------------------
+  // While a '--' token is half taken (take_minus), its second '-' is the current token; the
+  // index still points at the '--', so peek(k) for k >= 1 is unchanged.
   const Token& peek(size_t ahead = 0) const {
+    if (split_ && ahead == 0) return split_rest_;
     size_t i = std::min(index_ + ahead, tokens_.size() - 1);
     return tokens_[i];
   }
   const Token& next() {
+    if (split_) {
+      split_ = false;
+      if (index_ + 1 < tokens_.size()) ++index_;
+      last_end_ = split_rest_.end_offset();
+      return split_rest_;
+    }
     const Token& t = tokens_[index_];
     if (index_ + 1 < tokens_.size()) ++index_;
     last_end_ = t.end_offset();
     return t;
+  }
+  bool peek_minus() const { return peek().is("-") || peek().is("--"); }
+  // Takes one '-' where an operator '-' may stand. WGSL has no prefix decrement, so a '--' there
+  // is two minus signs, as in Tint: `b--b` is `b - -b`, `--b` is `-(-b)`. Only the statement
+  // `i--;` uses '--' whole (parse_statement never comes here for it).
+  void take_minus() {
+    if (!peek().is("--")) {
+      next();
+      return;
+    }
+    const Token& t = peek();
+    split_rest_ = Token{TokenKind::punct, t.text.substr(1),
+                        SourcePos{t.pos.offset + 1, t.pos.line, t.pos.column + 1}};
+    last_end_ = t.pos.offset + 1;
+    split_ = true;
   }
   bool accept(std::string_view punct_or_word) {
     if (!peek().is(punct_or_word)) return false;
@@ -152,11 +176,18 @@ class Parser {
 
   // expression: a bitwise chain of one operator over unary operands, or a relational expression,
   // optionally chained by one of '&&' / '||'. WGSL forbids mixing these without parentheses.
+  // The frames on the recursive path (parse_expression, parse_unary, parse_primary,
+  // parse_ident_or_call, parse_type_or_ident, parse_template_list) hold a few pointers only:
+  // branches with strings and messages live in functions of their own, so the deepest nesting
+  // the parser accepts fits a 256 KiB stack even in an unoptimised ASan build (issue 19).
   ExprPtr parse_expression() {
     Nest nest(*this);
     if (!nest.ok()) return nullptr;
     ExprPtr first = parse_unary();
     if (!first) return nullptr;
+    return parse_expression_rest(std::move(first));
+  }
+  ExprPtr parse_expression_rest(ExprPtr first) {
     const Token& t = peek();
     if (t.kind == TokenKind::punct && (t.text == "&" || t.text == "|" || t.text == "^")) {
       std::string op(t.text);
@@ -213,8 +244,9 @@ class Parser {
   }
   ExprPtr parse_additive(ExprPtr lhs) {
     lhs = parse_multiplicative(std::move(lhs));
-    while (lhs && (peek().is("+") || peek().is("-"))) {
-      std::string op(next().text);
+    while (lhs && (peek().is("+") || peek_minus())) {
+      std::string op = peek().is("+") ? std::string(next().text) : "-";
+      if (op == "-") take_minus();
       ExprPtr rhs = parse_unary();
       if (!rhs) return nullptr;
       rhs = parse_multiplicative(std::move(rhs));
@@ -236,20 +268,26 @@ class Parser {
   ExprPtr parse_unary() {
     Nest nest(*this);
     if (!nest.ok()) return nullptr;
-    const Token& t = peek();
-    if (t.kind == TokenKind::punct &&
-        (t.text == "-" || t.text == "!" || t.text == "~" || t.text == "*" || t.text == "&")) {
-      SourcePos pos = t.pos;
-      std::string op(next().text);
-      ExprPtr operand = parse_unary();
-      if (!operand) return nullptr;
-      auto e = node(ExprKind::unary, pos, std::move(op));
-      e->operands.push_back(std::move(operand));
-      return finish(std::move(e));
-    }
+    if (is_unary_operator(peek())) return parse_unary_operator();
     ExprPtr e = parse_primary();
     if (!e) return nullptr;
+    if (!is_postfix_start()) return e;
     return parse_postfix(std::move(e));
+  }
+  ExprPtr parse_unary_operator() {
+    SourcePos pos = peek().pos;
+    std::string op;
+    if (peek_minus()) {
+      op = "-";
+      take_minus();
+    } else {
+      op = std::string(next().text);
+    }
+    ExprPtr operand = parse_unary();
+    if (!operand) return nullptr;
+    auto e = node(ExprKind::unary, pos, std::move(op));
+    e->operands.push_back(std::move(operand));
+    return finish(std::move(e));
   }
 
   // component_or_swizzle_specifier: any number of `[index]` and `.member`.
@@ -281,33 +319,38 @@ class Parser {
   }
 
   ExprPtr parse_primary() {
-    const Token& t = peek();
-    switch (t.kind) {
-      case TokenKind::int_literal:
-        next();
-        return node(ExprKind::int_literal, t.pos, std::string(t.text));
-      case TokenKind::float_literal:
-        next();
-        return node(ExprKind::float_literal, t.pos, std::string(t.text));
-      case TokenKind::identifier:
-        if (t.text == "true" || t.text == "false") {
-          next();
-          return node(ExprKind::bool_literal, t.pos, std::string(t.text));
-        }
-        return parse_ident_or_call();
-      case TokenKind::punct:
-        if (t.text == "(") {
-          next();
-          ExprPtr inner = parse_expression();
-          if (!inner || !expect(")", "to close '('")) return nullptr;
-          return inner;
-        }
-        break;
-      default:
-        break;
+    if (is_name_start(peek())) return parse_ident_or_call();
+    if (is_open_paren(peek())) {
+      next();
+      ExprPtr inner = parse_expression();
+      if (!inner || !close_paren()) return nullptr;
+      return inner;
     }
-    fail_expected("expected expression");
-    return nullptr;
+    return parse_literal();
+  }
+  bool close_paren() { return expect(")", "to close '('"); }
+  static bool is_unary_operator(const Token& t) {
+    return t.kind == TokenKind::punct && (t.text == "-" || t.text == "--" || t.text == "!" ||
+                                          t.text == "~" || t.text == "*" || t.text == "&");
+  }
+  static bool is_name_start(const Token& t) {
+    return t.kind == TokenKind::identifier && t.text != "true" && t.text != "false";
+  }
+  static bool is_open_paren(const Token& t) { return t.is("("); }
+  bool is_postfix_start() const { return peek().is("[") || peek().is("."); }
+  ExprPtr parse_literal() {
+    const Token& t = peek();
+    ExprKind kind = ExprKind::bool_literal;
+    if (t.kind == TokenKind::int_literal) {
+      kind = ExprKind::int_literal;
+    } else if (t.kind == TokenKind::float_literal) {
+      kind = ExprKind::float_literal;
+    } else if (t.kind != TokenKind::identifier) {  // true and false come here as identifiers
+      fail_expected("expected expression");
+      return nullptr;
+    }
+    next();
+    return node(kind, t.pos, std::string(t.text));
   }
 
   // template_elaborated_ident, optionally followed by call arguments.
@@ -324,30 +367,49 @@ class Parser {
   // An identifier with an optional template list: a type such as `array<vec4<f32>, 4>`, or the
   // callee of a call such as `bitcast<u32>(x)`.
   ExprPtr parse_type_or_ident(std::string_view what) {
+    ExprPtr e = parse_name_node(what);
+    if (!e) return nullptr;
+    if (peek().kind == TokenKind::template_open && !parse_template_list(*e)) return nullptr;
+    return finish(std::move(e));
+  }
+  ExprPtr parse_name_node(std::string_view what) {
     std::optional<Token> name = parse_name(what);
     if (!name) return nullptr;
-    auto e = node(ExprKind::identifier, name->pos, std::string(name->text));
-    if (peek().kind == TokenKind::template_open) {
-      Nest nest(*this);
-      if (!nest.ok()) return nullptr;
-      next();
-      do {
-        if (peek().kind == TokenKind::template_close) break;  // trailing comma
-        ExprPtr arg = parse_expression();
-        if (!arg) return nullptr;
-        e->template_args.push_back(std::move(arg));
-      } while (accept(","));
-      if (e->template_args.empty()) {
-        fail_expected("expected template argument");
-        return nullptr;
-      }
-      if (peek().kind != TokenKind::template_close) {
-        fail_expected("expected '>' to close the template list");
-        return nullptr;
-      }
-      next();
-    }
-    return finish(std::move(e));
+    return node(ExprKind::identifier, name->pos, std::string(name->text));
+  }
+  // The template list after `e`'s name, into e.template_args.
+  bool parse_template_list(Expr& e) {
+    Nest nest(*this);
+    if (!nest.ok()) return false;
+    // Tint allows 127 nested template lists. One list is one nesting level: the argument's
+    // parse_expression and parse_unary, which count two more, are given back while it is
+    // parsed, so the recursion stays bounded by 3 * kMaxNesting frames.
+    if (++template_depth_ > kMaxTemplateDepth) return fail_template_depth();
+    struct Leave {
+      Parser& p;
+      ~Leave() { --p.template_depth_; }
+    } leave{*this};
+    next();
+    do {
+      if (peek().kind == TokenKind::template_close) break;  // trailing comma
+      depth_ -= 2;
+      ExprPtr arg = parse_expression();
+      depth_ += 2;
+      if (!arg) return false;
+      e.template_args.push_back(std::move(arg));
+    } while (accept(","));
+    if (e.template_args.empty() || peek().kind != TokenKind::template_close)
+      return fail_template_end(e);
+    next();
+    return true;
+  }
+  bool fail_template_depth() {
+    return fail(peek().pos, "nesting is too deep (more than " + std::to_string(kMaxTemplateDepth) +
+                                " template lists)");
+  }
+  bool fail_template_end(const Expr& e) {
+    if (e.template_args.empty()) return fail_expected("expected template argument");
+    return fail_expected("expected '>' to close the template list");
   }
 
   // Comma-separated expressions up to `close` (already past the opening bracket); a trailing
@@ -937,8 +999,11 @@ class Parser {
 
   std::span<const Token> tokens_;
   size_t index_ = 0;
+  bool split_ = false;  // a '--' is half taken; split_rest_ is its second '-'
+  Token split_rest_;
   uint32_t last_end_ = 0;
   int depth_ = 0;
+  int template_depth_ = 0;
   std::optional<Error> error_;
 };
 

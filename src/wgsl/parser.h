@@ -15,6 +15,9 @@ namespace kem::wgsl {
 // Deeper nesting than this (parentheses, blocks, unary operators, template lists) is reported as
 // a compile_error instead of risking the stack; it is far beyond what real kernels use.
 inline constexpr int kMaxNesting = 256;
+// Template lists (array<array<u32, 2>, 2>) nest up to Tint's limit; each counts one level of
+// kMaxNesting too.
+inline constexpr int kMaxTemplateDepth = 127;
 // Expression trees taller than this (e.g. a sum of thousands of terms) are refused for the same
 // reason: every pass over the tree recurses.
 inline constexpr uint32_t kMaxExpressionHeight = 1024;

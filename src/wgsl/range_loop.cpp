@@ -1,6 +1,7 @@
 #include "range_loop.h"
 
 #include <map>
+#include <memory>
 #include <set>
 #include <vector>
 
@@ -20,13 +21,15 @@ const std::set<std::string>& pure_builtins() {
 
 bool is_ptr_type(const Expr* type) { return type && type->kind == ExprKind::identifier && type->text == "ptr"; }
 
+}  // namespace
+
 // Whether expressions of one function are loop-invariant and side-effect free. The values they
 // may read are immutable for the whole dispatch: constants, overrides, `let`s, parameters, and
 // storage the kernel cannot write (WebGPU forbids binding one buffer writable and read-only in
 // the same dispatch). Everything else is refused, since the loop's body might change it.
-class Invariance {
+class RangeInvariance {
  public:
-  Invariance(const Module& module, const Function& function) : module_(module) {
+  RangeInvariance(const Module& module, const Function& function, bool module_shadows) : module_(module) {
     for (const Param& p : function.params) {
       local_ok_[p.name] = local_ok_.contains(p.name) ? local_ok_[p.name] && !is_ptr_type(p.type.get())
                                                      : !is_ptr_type(p.type.get());
@@ -49,15 +52,23 @@ class Invariance {
       }
     }
     for (const VarDecl* d : decls) {
+      ++declared_count_[d->name];
       const bool ok = (d->keyword == "let" || d->keyword == "const") && !pointers_.contains(d->name);
       local_ok_[d->name] = local_ok_.contains(d->name) ? local_ok_[d->name] && ok : ok;
     }
-    shadows_builtin_ = false;
+    shadows_builtin_ = module_shadows;
     for (const std::string& b : pure_builtins()) shadows_builtin_ = shadows_builtin_ || local_ok_.contains(b);
-    for (const Function& f : module.functions) shadows_builtin_ = shadows_builtin_ || pure_builtins().contains(f.name);
-    for (const StructDecl& s : module.structs) shadows_builtin_ = shadows_builtin_ || pure_builtins().contains(s.name);
-    for (const Alias& a : module.aliases) shadows_builtin_ = shadows_builtin_ || pure_builtins().contains(a.name);
-    for (const VarDecl& g : module.globals) shadows_builtin_ = shadows_builtin_ || pure_builtins().contains(g.name);
+  }
+
+  // Whether a module-scope declaration shadows one of the pure builtins; the same for every
+  // function, so computed once per module (module_shadows_pure_builtin).
+  static bool module_shadows_pure_builtin(const Module& module) {
+    bool shadows = false;
+    for (const Function& f : module.functions) shadows = shadows || pure_builtins().contains(f.name);
+    for (const StructDecl& s : module.structs) shadows = shadows || pure_builtins().contains(s.name);
+    for (const Alias& a : module.aliases) shadows = shadows || pure_builtins().contains(a.name);
+    for (const VarDecl& g : module.globals) shadows = shadows || pure_builtins().contains(g.name);
+    return shadows;
   }
 
   bool usable() const { return !shadows_builtin_; }
@@ -93,10 +104,7 @@ class Invariance {
       if (p.type->text == "u32") out = IntType::u32;
       if (p.type->text == "i32") out = IntType::i32;
     }
-    size_t declared = 0;
-    if (f.body)
-      visit_stmt(*f.body, [&](const Stmt& s) { declared += s.decl && s.decl->name == name; }, [](const Expr&) {});
-    return declared == 0 ? out : std::nullopt;
+    return declared_count_.contains(name) ? std::nullopt : out;
   }
 
  private:
@@ -143,8 +151,11 @@ class Invariance {
   const Module& module_;
   std::map<std::string, bool> local_ok_;  // every local declaration of the name is immutable
   std::set<std::string> pointers_;
+  std::map<std::string, size_t> declared_count_;  // local declarations of each name
   bool shadows_builtin_ = false;
 };
+
+namespace {
 
 bool is_call_to(const Expr& e, const char* name) {
   return e.kind == ExprKind::call && e.text == name && e.template_args.empty();
@@ -152,10 +163,24 @@ bool is_call_to(const Expr& e, const char* name) {
 
 }  // namespace
 
+RangeLoopFinder::RangeLoopFinder(const Module& module, const Function& function, const bool* module_shadows)
+    : module_(module), function_(function), module_shadows_(module_shadows) {}
+
+bool module_shadows_pure_builtin(const Module& module) { return RangeInvariance::module_shadows_pure_builtin(module); }
+RangeLoopFinder::~RangeLoopFinder() = default;
+
 std::optional<RangeLoop> range_loop(const Stmt& loop, const ChargeContext& context) {
+  const bool shadows = module_shadows_pure_builtin(context.module);
+  return RangeLoopFinder(context.module, context.function, &shadows)(loop, context);
+}
+
+std::optional<RangeLoop> RangeLoopFinder::operator()(const Stmt& loop, const ChargeContext& context) const {
   std::optional<CountedFor> shape = counted_for(loop);
   if (!shape) return std::nullopt;
-  const Invariance invariance(context.module, context.function);
+  // Built on the first loop that gets this far: building it reads the whole module, which a
+  // function without such loops (most of a long call chain) must not pay for.
+  if (!invariance_) invariance_ = std::make_unique<RangeInvariance>(module_, function_, *module_shadows_);
+  const RangeInvariance& invariance = *invariance_;
   if (!invariance.usable() || !invariance.invariant(*shape->start) || !invariance.invariant(*shape->bound))
     return std::nullopt;
 

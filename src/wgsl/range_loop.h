@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -40,6 +41,32 @@ struct RangeLoop {
 // - BODY as for charged_trip_count (is_plain_leaf_body). Loops that reach a barrier are the
 //   caller's to exclude: the run-time guard is not workgroup-uniform.
 std::optional<RangeLoop> range_loop(const Stmt& loop, const ChargeContext& context);
+
+class RangeInvariance;  // range_loop.cpp
+
+// Whether a module-scope declaration shadows a builtin that range loops rely on (then a module
+// gets none).
+bool module_shadows_pure_builtin(const Module& module);
+
+// range_loop for the loops of one function, whose invariance analysis (which names are
+// immutable, which are pointers) is built once and shared by all of them: built per loop, it
+// made a function of 10,000 loops take over a minute (issue 19).
+class RangeLoopFinder {
+ public:
+  // `module_shadows` is module_shadows_pure_builtin(module), computed once for all functions;
+  // it must outlive the finder.
+  RangeLoopFinder(const Module& module, const Function& function, const bool* module_shadows);
+  ~RangeLoopFinder();
+  RangeLoopFinder(const RangeLoopFinder&) = delete;
+  RangeLoopFinder& operator=(const RangeLoopFinder&) = delete;
+  std::optional<RangeLoop> operator()(const Stmt& loop, const ChargeContext& context) const;
+
+ private:
+  const Module& module_;
+  const Function& function_;
+  const bool* module_shadows_;
+  mutable std::unique_ptr<RangeInvariance> invariance_;  // built by the first call that needs it
+};
 
 // WGSL text for an expression accepted as START or BOUND, fully parenthesised (the syntax tree
 // does not keep parentheses, so the user's text cannot simply be copied).

@@ -1,6 +1,7 @@
 // Runaway kernels: loop metering stops them with budget_exceeded, and changes nothing else.
 #include "test_support.h"
 #include "wgsl/front_end_runs.h"
+#include "wgsl/metering.h"
 
 namespace kem::test {
 namespace {
@@ -299,6 +300,136 @@ TEST(Metering, EveryExampleKernelGivesIdenticalResultsMeteredAndUnmetered) {
   }
 }
 
+// Runs `source` metered and unmetered and checks both against the CPU reference `expected`.
+void expect_metered_and_plain(const std::string& source, const std::vector<uint8_t>& input,
+                              const std::vector<uint8_t>& expected) {
+  auto metered = run_with(source, input);
+  KEM_ASSERT_OK(metered);
+  auto plain = run_with(source, input, std::nullopt, /*unmetered=*/true);
+  KEM_ASSERT_OK(plain);
+  EXPECT_EQ(*metered, expected);
+  EXPECT_EQ(*plain, expected);
+}
+
+// Issue 19: `b--b` is `b - -b` (WGSL has no prefix decrement), as Tint reads it.
+TEST(Metering, DoubleMinusRunsAsTwoMinusSigns) {
+  const std::string source = kHeader +
+                             "@compute @workgroup_size(4) fn main(@builtin(global_invocation_id) id: vec3<u32>) {\n"
+                             "  let b = i32(src[id.x]);\n"
+                             "  var c = b--b;\n"
+                             "  c = c * 100 + (7--b) + i32(src[2--1]);\n"
+                             "  var d = 5i;\n"
+                             "  d--;\n"
+                             "  d = d--1i;\n"
+                             "  dst[id.x] = u32(c + d + --b);\n"
+                             "}\n";
+  const std::vector<int32_t> in = {1, 2, 3, 40};
+  std::vector<uint8_t> expected;
+  for (int32_t b : in) {
+    int32_t c = (b - (-b)) * 100 + (7 - (-b)) + in[3];
+    int32_t d = 5 - 1;
+    d = d - (-1);
+    uint32_t out = static_cast<uint32_t>(c + d + (-(-b)));
+    for (int k = 0; k < 4; ++k) expected.push_back(static_cast<uint8_t>(out >> (8 * k)));
+  }
+  expect_metered_and_plain(source, u32_bytes({1, 2, 3, 40}), expected);
+}
+
+// Issue 19: the shapes of Dawn's loops/loop.wgsl, loop_with_continuing.wgsl, nested_loops*.wgsl
+// and a `for` without a condition: functions that return only from inside a loop without
+// `break`. Their metered text must compile (no "missing return") and compute what they compute
+// unmetered.
+TEST(Metering, LoopsThatOnlyReturnCompileMeteredAndRunUnchanged) {
+  const std::string source = kHeader +
+      "fn f(n: i32) -> i32 { var i: i32; loop { i = i + 1; if (i > n) { return i; } } }\n"
+      "fn fc(n: i32) -> i32 { var i: i32; loop { if (i > n) { return i; } continuing { i = i + 1; } } }\n"
+      "fn nested(n: i32) -> i32 {\n"
+      "  var i: i32; var j: i32;\n"
+      "  loop { i = i + 1; if (i > n) { return 1; } loop { j = j + 1; if (j > n) { return 2; } } }\n"
+      "}\n"
+      "fn nested_c(n: i32) -> i32 {\n"
+      "  var i: i32; var j: i32;\n"
+      "  loop {\n"
+      "    if (i > n) { return 1; }\n"
+      "    loop { if (j > n) { return 2; } continuing { j = j + 1; } }\n"
+      "    continuing { i = i + 1; }\n"
+      "  }\n"
+      "}\n"
+      "fn g(n: u32) -> u32 { for (var k = 0u; ; k += 3u) { if (k >= n) { return k; } } }\n"
+      "@compute @workgroup_size(4) fn main(@builtin(global_invocation_id) id: vec3<u32>) {\n"
+      "  let s = i32(src[id.x]);\n"
+      "  dst[id.x] = u32(f(s)) + 10u * u32(fc(s)) + 100u * u32(nested(s)) + 1000u * u32(nested_c(s)) +\n"
+      "              10000u * g(src[id.x]);\n"
+      "}\n";
+  const std::vector<uint32_t> in = {0, 1, 5, 7};
+  std::vector<uint8_t> expected;
+  for (uint32_t n : in) {
+    const uint32_t s = n;  // every input is >= 0
+    const uint32_t f = s + 1, fc = s + 1, nested = s == 0 ? 1 : 2, nested_c = 2;
+    const uint32_t g = (n + 2) / 3 * 3;
+    const uint32_t out = f + 10 * fc + 100 * nested + 1000 * nested_c + 10000 * g;
+    for (int k = 0; k < 4; ++k) expected.push_back(static_cast<uint8_t>(out >> (8 * k)));
+  }
+  expect_metered_and_plain(source, u32_bytes({0, 1, 5, 7}), expected);
+  // And the budget still stops such a loop when it runs away: f(7) needs 8 iterations.
+  auto over = run_with(source, u32_bytes({0, 1, 5, 7}), 5);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().code, ErrorCode::budget_exceeded) << over.error().message;
+}
+
+// The device's maxComputeWorkgroupStorageSize, from the adapter description.
+uint32_t workgroup_storage_limit() {
+  const std::string info = shared_executor().adapter_info_json();
+  const std::string key = "\"max_compute_workgroup_storage_size\":";
+  const size_t at = info.find(key);
+  EXPECT_NE(at, std::string::npos) << info;
+  return at == std::string::npos ? 16384 : static_cast<uint32_t>(std::stoul(info.substr(at + key.size())));
+}
+
+// Issue 19 (Dawn's bug/tint/914.wgsl, a tiled matmul): a kernel whose workgroup variables use
+// exactly the device's limit has no room for the meter's 16-byte flag; its barrier loop is left
+// by a function-scope count instead, and it compiles and runs metered as unmetered.
+TEST(Metering, AKernelUsingAllWorkgroupStorageStillRunsMetered) {
+  const uint32_t words = workgroup_storage_limit() / 4;
+  const std::string w = std::to_string(words) + "u";
+  const std::string source = kHeader +
+      "var<workgroup> tile: array<u32, " + w + ">;\n"
+      "@compute @workgroup_size(64) fn main(@builtin(local_invocation_index) l: u32) {\n"
+      "  for (var i = l; i < " + w + "; i += 64u) { tile[i] = i; }\n"
+      "  workgroupBarrier();\n"
+      "  var acc = 0u;\n"
+      "  for (var r = 0u; r < src[0]; r++) {\n"
+      "    acc += tile[(l * 7u + r) % " + w + "];\n"
+      "    workgroupBarrier();\n"
+      "    if (l == 0u) { tile[r % " + w + "] += 1u; }\n"
+      "    workgroupBarrier();\n"
+      "  }\n"
+      "  dst[l] = acc;\n"
+      "}\n";
+  const uint32_t rounds = 9;
+  std::vector<uint32_t> tile(words), acc(64, 0);
+  for (uint32_t i = 0; i < words; ++i) tile[i] = i;
+  for (uint32_t r = 0; r < rounds; ++r) {
+    for (uint32_t l = 0; l < 64; ++l) acc[l] += tile[(l * 7 + r) % words];
+    tile[r % words] += 1;
+  }
+  std::vector<uint8_t> input(64 * 4, 0), expected;
+  input[0] = static_cast<uint8_t>(rounds);
+  for (uint32_t a : acc)
+    for (int k = 0; k < 4; ++k) expected.push_back(static_cast<uint8_t>(a >> (8 * k)));
+  // The rewrite the executor compiles does take the flag-less path.
+  MeteringOptions options;
+  options.workgroup_storage_limit = words * 4;
+  Result<MeteredKernel> metered = meter_wgsl(source, options);
+  KEM_ASSERT_OK(metered);
+  EXPECT_EQ(metered->capped_loops, 1u);
+  expect_metered_and_plain(source, input, expected);
+  // The budget still holds: 9 rounds plus the fill loop's trips exceed a budget of 5.
+  auto over = run_with(source, input, 5);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().code, ErrorCode::budget_exceeded) << over.error().message;
+}
+
 TEST(Metering, CompileErrorsInAMeteredKernelPointAtTheOriginalSource) {
   // The error sits on a line with a loop, where metering inserts text before the mistake.
   const std::string source = kHeader +
@@ -312,6 +443,30 @@ TEST(Metering, CompileErrorsInAMeteredKernelPointAtTheOriginalSource) {
   EXPECT_EQ(out.error().code, ErrorCode::compile_error);
   // Line 5, column 43 of the user's text ("oops").
   EXPECT_EQ(out.error().message.rfind("5:43:", 0), 0u) << out.error().message;
+}
+
+// Issue 19: when Dawn rejects the metered text of a kernel that compiles as written (here the
+// documented uniformity limit: a count from a metered loop decides whether to reach a barrier),
+// the error says that KEM's rewrite caused it, not the user's line alone.
+TEST(Metering, ARewriteThatBreaksAValidKernelSaysSo) {
+  const std::string source = kHeader +
+                             "@compute @workgroup_size(4) fn main(@builtin(local_invocation_index) l: u32) {\n"
+                             "  var n = 0u;\n"
+                             "  for (var i = 0u; i < src[0]; i++) { n += 1u; }\n"
+                             "  if (n > 3u) { workgroupBarrier(); }\n"
+                             "  dst[l] = n;\n"
+                             "}\n";
+  auto plain = run_with(source, u32_bytes({5, 0, 0, 0}), std::nullopt, /*unmetered=*/true);
+  KEM_ASSERT_OK(plain);
+  EXPECT_EQ(*plain, u32_bytes({5, 5, 5, 5}));
+  auto metered = run_with(source, u32_bytes({5, 0, 0, 0}));
+  ASSERT_FALSE(metered.ok());
+  EXPECT_EQ(metered.error().code, ErrorCode::compile_error);
+  EXPECT_EQ(metered.error().message.rfind("KEM's loop metering rewrite made this kernel invalid, although the "
+                                          "kernel as written compiles: the fault is KEM's, not the kernel's",
+                                          0),
+            0u)
+      << metered.error().message;
 }
 
 TEST(Metering, AKernelMayNotDeclareTheReservedBinding) {

@@ -47,6 +47,27 @@ TEST(Utf8, FindsTheFirstBadByte) {
   EXPECT_EQ(first_invalid_utf8("abc\xe2\x82"), 3u);        // truncated
 }
 
+// Issue 19: Tint accepts any bytes inside comments, so a WGSL source is checked outside them only.
+TEST(Utf8, WgslCommentsMayHoldAnyBytes) {
+  EXPECT_EQ(first_invalid_utf8_outside_wgsl_comments("fn f() {} // \xff\xfe\xc0\xaf\n"), std::nullopt);
+  EXPECT_EQ(first_invalid_utf8_outside_wgsl_comments("/* \xff /* nested \xed\xa0\x80 */ \x80 */ fn f() {}"),
+            std::nullopt);
+  EXPECT_EQ(first_invalid_utf8_outside_wgsl_comments("// \xff"), std::nullopt);  // to the end of input
+  // Outside comments every byte must be UTF-8, as before.
+  EXPECT_EQ(first_invalid_utf8_outside_wgsl_comments("fn \xff"), 3u);
+  EXPECT_EQ(first_invalid_utf8_outside_wgsl_comments("// ok\nfn \xff() {}"), 9u);
+  // A line comment ends at any WGSL line break (here CR, NEL U+0085 and U+2028).
+  EXPECT_EQ(first_invalid_utf8_outside_wgsl_comments("// \xff\r\xff"), 5u);
+  EXPECT_EQ(first_invalid_utf8_outside_wgsl_comments("// \xff\xc2\x85\xff"), 6u);
+  EXPECT_EQ(first_invalid_utf8_outside_wgsl_comments("// \xff\xe2\x80\xa8\xff"), 7u);
+  // The nested block closes only at its last "*/"; a byte after that is code again.
+  EXPECT_EQ(first_invalid_utf8_outside_wgsl_comments("/* /* */ \xff */\xff"), 13u);
+  // "//" inside a block comment does not hide its "*/".
+  EXPECT_EQ(first_invalid_utf8_outside_wgsl_comments("/* // */\xff"), 8u);
+  // The plain check still refuses such bytes anywhere.
+  EXPECT_EQ(first_invalid_utf8("// \xff\n"), 3u);
+}
+
 TEST(AvroTags, RoundTripsAndMatchesTheKnownEncoding) {
   const Tags tags = {{"App-Name", "ArDrive-Web"}};
   // count 1 (zig-zag 2), len 8 (16 = 0x10), "App-Name", len 11 (22 = 0x16), value, terminator.

@@ -185,6 +185,10 @@ TEST(KernelStore, FilesAndInlineSourceAreCheckedButNotVerified) {
   auto binary = store->resolve(KernelRef::inline_source("fn \xff"));
   ASSERT_FALSE(binary.ok());
   EXPECT_EQ(binary.error().message, "inline source is not valid UTF-8 (first bad byte at offset 3)");
+  // Bytes that are not UTF-8 inside a comment are accepted, as Tint accepts them (issue 19).
+  const std::string commented = std::string(kSource) + "\n// \xff\xfe latin-1: caf\xe9\n/* \xc0\xaf */\n";
+  auto in_comment = store->resolve(KernelRef::inline_source(commented));
+  ASSERT_TRUE(in_comment.ok()) << in_comment.error().message;
   auto big = store->resolve(KernelRef::inline_source(Bytes((1 << 20) + 1, ' ')));
   ASSERT_FALSE(big.ok());
   EXPECT_EQ(big.error().code, ErrorCode::limit_exceeded);

@@ -4,6 +4,7 @@
 // user's source. Running metered kernels on a GPU is the executor's suite.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <random>
 
 #include "corpus.h"
@@ -510,6 +511,111 @@ TEST(Metering, MutatedInputsGiveValidOutputOrTheReflectionError) {
     ++metered;
   }
   EXPECT_GT(metered, 200);
+}
+
+// Issue 19: a loop that never falls through (no break, no condition) in a function with a
+// return type leaves the budget by `return T();`, so the function keeps no path to its end;
+// other loops, loops in void functions and loops in a continuing block keep `break`.
+TEST(Metering, LoopsWithoutBreakKeepTheirReturnPaths) {
+  constexpr std::string_view src = R"(alias R = vec2<i32>;
+fn f() -> i32 { var i: i32; loop { i += 1; if i > 4 { return i; } } }
+fn g(n: u32) -> R { for (var k = 0u; ; k += n) { if k > 9u { return R(1, 2); } } }
+fn h() -> u32 { var j = 0u; loop { loop { if j > 3u { return j; } continuing { j++; } } } }
+fn v() { loop { if v2() { return; } } }
+fn v2() -> bool { var x = 0u; loop { x++; continuing { loop { x++; break; } break if x > 2u; } } return true; }
+fn w() -> i32 { var n = 0; while true { n++; if n > 2 { return n; } } return 0; }
+@compute @workgroup_size(1) fn main() { _ = f(); _ = g(1u); _ = h(); v(); _ = w(); })";
+  MeteredKernel m = meter_ok(src);
+  const std::string tick = "if kem_meter_tick() ";
+  EXPECT_EQ(line_of(m.source, 2),
+            "fn f() -> i32 { var i: i32; loop { " + tick + "{ return i32(); } i += 1; if i > 4 { return i; } } }");
+  EXPECT_EQ(line_of(m.source, 3),
+            "fn g(n: u32) -> R { for (var k = 0u; ; k += n) { " + tick + "{ return R(); } if k > 9u { return R(1, 2); } } }");
+  EXPECT_EQ(line_of(m.source, 4),
+            "fn h() -> u32 { var j = 0u; loop { " + tick + "{ return u32(); } loop { " + tick +
+                "{ return u32(); } if j > 3u { return j; } continuing { j++; } } } }");
+  EXPECT_EQ(line_of(m.source, 5), "fn v() { loop { " + tick + "{ break; } if v2() { return; } } }");
+  EXPECT_EQ(line_of(m.source, 6),
+            "fn v2() -> bool { var x = 0u; loop { " + tick + "{ return bool(); } x++; continuing { loop { " +
+                tick + "{ break; } x++; break; } break if x > 2u; } } return true; }");
+  EXPECT_EQ(line_of(m.source, 7),
+            "fn w() -> i32 { var n = 0; while true { " + tick + "{ break; } n++; if n > 2 { return n; } } return 0; }");
+  EXPECT_EQ(m.metered_loops, 8u);
+}
+
+// Issue 19: the 16-byte workgroup flag of loops with barriers is added only where it fits
+// beside the kernel's own workgroup variables (MeteringOptions::workgroup_storage_limit).
+TEST(Metering, TheWorkgroupFlagOnlyWhereItFits) {
+  auto kernel = [](int floats) {
+    return "var<workgroup> tile: array<f32, " + std::to_string(floats) + ">;\n"
+           "@compute @workgroup_size(64) fn main(@builtin(local_invocation_index) l: u32) {\n"
+           "  loop { tile[l] = 1.0; workgroupBarrier(); if tile[0] > 2.0 { break; } }\n"
+           "}\n";
+  };
+  MeteringOptions options;
+  options.workgroup_storage_limit = 16384;
+  // 4092 floats are 16,368 bytes: the flag's 16 still fit.
+  MeteredKernel room = meter_ok(kernel(4092), options);
+  EXPECT_EQ(room.uniform_loops, 1u);
+  EXPECT_EQ(room.capped_loops, 0u);
+  EXPECT_EQ(line_of(room.source, 3),
+            "  loop { if kem_meter_tick_uniform() { break; } tile[l] = 1.0; workgroupBarrier(); if tile[0] > 2.0 { break; } }");
+  EXPECT_NE(room.source.find("var<workgroup> kem_meter_halt: bool;"), std::string::npos);
+  // 4096 floats are the whole 16 KiB: the loop counts in a function-scope variable instead.
+  MeteredKernel full = meter_ok(kernel(4096), options);
+  EXPECT_EQ(full.uniform_loops, 1u);
+  EXPECT_EQ(full.capped_loops, 1u);
+  EXPECT_EQ(line_of(full.source, 2),
+            "@compute @workgroup_size(64) fn main(@builtin(local_invocation_index) l: u32) { "
+            "kem_meter_left = kem_meter.budget; var kem_meter_count = 0u;");
+  EXPECT_EQ(line_of(full.source, 3),
+            "  loop { _ = kem_meter_tick(); kem_meter_count += 1u; if kem_meter_count > 16777216u { break; } "
+            "tile[l] = 1.0; workgroupBarrier(); if tile[0] > 2.0 { break; } }");
+  EXPECT_EQ(full.source.find("kem_meter_halt"), std::string::npos);
+  // With the 32 KiB of a larger device, the flag fits again.
+  options.workgroup_storage_limit = 32768;
+  EXPECT_EQ(meter_ok(kernel(4096), options).capped_loops, 0u);
+}
+
+// Issue 19: what a function reaches through calls (a barrier, a loop) climbs a long call chain
+// against the order of the names in one linear search, with the same answer as before.
+TEST(Metering, LongCallChainsAreFollowedToTheEnd) {
+  const int n = 20000;
+  auto name = [](int i) {
+    std::string d = std::to_string(i);
+    return "f" + std::string(6 - d.size(), '0') + d;
+  };
+  std::string src;
+  for (int i = 0; i + 1 < n; ++i) src += "fn " + name(i) + "() { " + name(i + 1) + "(); }\n";
+  src += "fn " + name(n - 1) + "() { workgroupBarrier(); }\n";
+  src += "@compute @workgroup_size(64) fn main() {\n"
+         "  for (var k = 0; k < 4; k++) { " + name(0) + "(); }\n"
+         "  loop { " + name(n / 2) + "(); break; }\n"
+         "  loop { break; }\n}\n";
+  const auto start = std::chrono::steady_clock::now();
+  MeteredKernel m = meter_ok(src);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  // The counted `for` is charged (its calls hold no loop); the first `loop` reaches the barrier
+  // through 10,000 calls and leaves together; the last is per invocation.
+  EXPECT_EQ(m.charged_loops, 1u);
+  EXPECT_EQ(m.metered_loops, 2u);
+  EXPECT_EQ(m.uniform_loops, 1u);
+}
+
+// Issue 19: a function's invariance analysis is built once for all its range loops, not per loop
+// (10,000 loops took over a minute).
+TEST(Metering, ManyRangeLoopsInOneFunctionTakeLinearTime) {
+  std::string src = "@group(0) @binding(0) var<storage, read> src: array<u32>;\n"
+                    "@group(0) @binding(1) var<storage, read_write> out: array<u32>;\n"
+                    "@compute @workgroup_size(1) fn main() {\n  var t = 0u;\n";
+  for (int i = 0; i < 10000; ++i) src += "  for (var i = 0u; i < src[1]; i++) { t += i; }\n";
+  src += "  out[0] = t;\n}\n";
+  const auto start = std::chrono::steady_clock::now();
+  MeteredKernel m = meter_ok(src);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_EQ(m.range_loops, 10000u);
+  EXPECT_EQ(line_of(m.source, 5),
+            "  if kem_meter_range_u32(0u, src[1], 1u, true, false) { for (var i = 0u; i < src[1]; i++) { t += i; } }");
 }
 
 TEST(Metering, EffectiveBudget) {

@@ -116,7 +116,8 @@ TEST(Robustness, LongChainsAreBoundedToo) {
   // A long flat program is fine.
   EXPECT_EQ(error_of(repeat("const c = 1 + 2 * 3;\n", 1) + "fn f() {" + repeat("x = 1;", n) + "}"),
             "ok");
-  // Long chains of named constants are evaluated without deep recursion errors up to a bound.
+  // Chains of named constants are evaluated once each, without recursion (small_stack_test.cpp
+  // runs 20,000 of them on a 256 KiB stack).
   std::string chain = "const c0 = 1u;\n";
   for (int i = 1; i < 100; ++i)
     chain += "const c" + std::to_string(i) + " = c" + std::to_string(i - 1) + " + 1u;\n";

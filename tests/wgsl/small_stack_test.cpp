@@ -1,0 +1,112 @@
+// The front end on a thread with a 256 KiB stack (issue 19): the longest constant chain and the
+// deepest template nesting that KEM accepts must not overflow it, in release and under ASan. No
+// recursion depth grows with a chain of named constants (const_eval.h), and template lists stop
+// at Tint's 127 levels (parser.h).
+#include <gtest/gtest.h>
+#include <pthread.h>
+
+#include <functional>
+#include <string>
+
+#include "kem/reflection.h"
+#include "metering.h"
+#include "parser.h"
+
+namespace kem {
+namespace {
+
+constexpr size_t kSmallStack = 256 * 1024;
+
+// Runs `work` on a new thread whose stack is kSmallStack bytes (std::thread cannot set it).
+void run_on_small_stack(const std::function<void()>& work) {
+  pthread_attr_t attr;
+  ASSERT_EQ(pthread_attr_init(&attr), 0);
+  ASSERT_EQ(pthread_attr_setstacksize(&attr, kSmallStack), 0);
+  pthread_t thread;
+  auto body = [](void* arg) -> void* {
+    (*static_cast<const std::function<void()>*>(arg))();
+    return nullptr;
+  };
+  ASSERT_EQ(pthread_create(&thread, &attr, body, const_cast<std::function<void()>*>(&work)), 0);
+  ASSERT_EQ(pthread_join(thread, nullptr), 0);
+  pthread_attr_destroy(&attr);
+}
+
+std::string repeat(std::string_view s, size_t n) {
+  std::string out;
+  out.reserve(s.size() * n);
+  for (size_t i = 0; i < n; ++i) out += s;
+  return out;
+}
+
+// c0 = 1u, c1 = c0 + 1u, ...: the last is `n`.
+std::string chain_kernel(size_t n, bool reversed) {
+  std::string decls;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t k = reversed ? n - 1 - i : i;
+    decls += "const c" + std::to_string(k) + " = " +
+             (k == 0 ? std::string("1u") : "c" + std::to_string(k - 1) + " + 1u") + ";\n";
+  }
+  return decls + "@group(0) @binding(0) var<storage, read_write> out: array<u32>;\n" +
+         "@compute @workgroup_size(c" + std::to_string(n - 1) + " % 64u + 1u)\n" +
+         "fn main() { for (var i = 0u; i < c" + std::to_string(n - 1) + "; i++) { out[i] = i; } }\n";
+}
+
+TEST(SmallStack, ALongConstantChainInEitherOrder) {
+  // 20,000 constants, far past the 1,023 that recursion through names once allowed; declared in
+  // order and in reverse (WGSL module-scope declarations may come in any order).
+  for (bool reversed : {false, true}) {
+    const std::string src = chain_kernel(20000, reversed);
+    run_on_small_stack([&] {
+      Result<Reflection> r = reflect_wgsl(src);
+      ASSERT_TRUE(r.ok()) << r.error().message;
+      EXPECT_EQ(r->entry_points[0].workgroup_size, (std::array<uint32_t, 3>{20000 % 64 + 1, 1, 1}));
+      Result<MeteredKernel> m = meter_wgsl(src);
+      ASSERT_TRUE(m.ok()) << m.error().message;
+      // The loop's bound is the constant 20,000: it is charged once, before it starts.
+      EXPECT_EQ(m->charged_loops, 1u);
+    });
+  }
+}
+
+TEST(SmallStack, ALongCycleOfConstantsIsAnError) {
+  std::string src;
+  const size_t n = 20000;
+  for (size_t i = 0; i < n; ++i)
+    src += "const c" + std::to_string(i) + " = c" + std::to_string((i + 1) % n) + " + 1;\n";
+  src += "@compute @workgroup_size(c0) fn main() {}";
+  run_on_small_stack([&] {
+    Result<Reflection> r = reflect_wgsl(src);
+    ASSERT_FALSE(r.ok());
+    // The reference that closes the cycle: c19999 = c0 + 1, on line 20,000.
+    EXPECT_EQ(r.error().message, "20000:16: 'c0' is defined in terms of itself");
+  });
+}
+
+TEST(SmallStack, TheDeepestTemplateNestingTintAllows) {
+  const size_t deepest = wgsl::kMaxTemplateDepth;
+  ASSERT_EQ(deepest, 127u);
+  auto kernel = [](size_t levels) {
+    return "alias T = " + repeat("array<", levels) + "u32" + repeat(", 1>", levels) + ";\n" +
+           "@group(0) @binding(0) var<storage, read_write> out: array<u32>;\n"
+           "@compute @workgroup_size(1) fn main() {\n"
+           "  { { var x: " + repeat("array<", levels) + "u32" + repeat(", 1>", levels) + "; } }\n"
+           "  for (var i = 0u; i < 2u; i++) { out[i] = " +
+           repeat("vec2<", levels - 1) + "u32" + repeat(">", levels - 1) + "(1u).x; }\n}\n";
+  };
+  const std::string ok = kernel(deepest);
+  const std::string too_deep = kernel(deepest + 1);
+  run_on_small_stack([&] {
+    Result<Reflection> r = reflect_wgsl(ok);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    Result<MeteredKernel> m = meter_wgsl(ok);
+    ASSERT_TRUE(m.ok()) << m.error().message;
+    EXPECT_EQ(m->charged_loops, 1u);  // i < 2u: a fixed trip count
+    Result<Reflection> deeper = reflect_wgsl(too_deep);
+    ASSERT_FALSE(deeper.ok());
+    EXPECT_EQ(deeper.error().message, "1:778: nesting is too deep (more than 127 template lists)");
+  });
+}
+
+}  // namespace
+}  // namespace kem
