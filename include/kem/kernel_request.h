@@ -10,6 +10,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace kem {
 
@@ -30,6 +32,11 @@ struct KernelRequest {
   // publishers, applied by the caller that resolved the kernel); ignored when the executor's
   // metering is off anyway.
   bool unmetered = false;
+  // Values of the kernel's `override` constants, keyed by the declared name or by the @id number
+  // as text (as WebGPU allows). Checked against the declarations before the pipeline is created:
+  // an unknown key, a missing value for an override without default, or a value its type cannot
+  // hold is invalid_argument. Part of the pipeline cache key: each set of values is its own pipeline.
+  std::vector<std::pair<std::string, double>> overrides;
 
   // Where the output should end up, for a caller that owns that memory (an Erlang binary, a
   // caller's array): called once, on the GPU thread, with the output's size in bytes; returns

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,8 +38,22 @@ struct EntryPoint {
   uint32_t column = 0;
 };
 
+// A module-scope `override` constant: a request may set it (KernelRequest::overrides), and must
+// when it has no default, since the pipeline cannot be created without its value.
+struct OverrideDeclaration {
+  std::string name;
+  // bool, i32, u32, f32 or f16: as declared, else inferred from a literal default (1u, 2.0,
+  // true; an unsuffixed integer is i32, a float f32); empty when KEM cannot tell.
+  std::string type;
+  bool has_default = false;
+  std::optional<uint32_t> id;  // @id(N): WebGPU then keys the constant by "N", not the name
+  uint32_t line = 0;
+  uint32_t column = 0;
+};
+
 struct Reflection {
   std::vector<ResourceBinding> bindings;   // in source order
+  std::vector<OverrideDeclaration> overrides;  // in source order
   std::vector<EntryPoint> entry_points;    // @compute functions only, in source order
 
   const EntryPoint* find_entry(std::string_view name) const {

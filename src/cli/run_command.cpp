@@ -20,6 +20,7 @@ struct RunArgs {
   std::string params_file;
   std::vector<uint32_t> params;
   std::string workgroups;
+  std::vector<std::string> overrides;  // NAME=VALUE, repeatable
   std::string entry = "main";
   std::string format = "raw";
   std::string output;
@@ -47,6 +48,27 @@ Result<std::array<uint32_t, 3>> parse_workgroups(const std::string& text) {
   return counts;
 }
 
+// NAME=VALUE with VALUE a number (true / false for a bool override). The kernel's declarations
+// are checked by the executor, which names what is wrong.
+Result<std::pair<std::string, double>> parse_override(const std::string& text) {
+  const size_t eq = text.find('=');
+  auto bad = [&] {
+    return make_error(ErrorCode::invalid_argument, "--override: '" + text + "' is not NAME=VALUE with a number VALUE");
+  };
+  if (eq == 0 || eq == std::string::npos || eq + 1 == text.size()) return bad();
+  const std::string name = text.substr(0, eq), value = text.substr(eq + 1);
+  if (value == "true") return std::make_pair(name, 1.0);
+  if (value == "false") return std::make_pair(name, 0.0);
+  try {
+    size_t used = 0;
+    const double v = std::stod(value, &used);
+    if (used != value.size()) return bad();
+    return std::make_pair(name, v);
+  } catch (const std::exception&) {  // std::stod's way of saying "not a number"; kept inside
+    return bad();
+  }
+}
+
 int run(const RunArgs& args) {
   auto kernel = kernel_ref_argument(args.kernel);
   if (!kernel) return print_error(kernel.error()), kExitFailure;
@@ -71,6 +93,11 @@ int run(const RunArgs& args) {
   request.output_size_hint = args.hint;
   request.output_size = args.output_size;
   if (args.timeout_ms) request.timeout = std::chrono::milliseconds(*args.timeout_ms);
+  for (const std::string& o : args.overrides) {
+    auto parsed = parse_override(o);
+    if (!parsed) return print_error(parsed.error()), kExitUsage;
+    request.overrides.push_back(std::move(parsed).value());
+  }
   if (!args.workgroups.empty()) {
     auto w = parse_workgroups(args.workgroups);
     if (!w) return print_error(w.error()), kExitUsage;
@@ -107,6 +134,9 @@ void add_run_command(CLI::App& app, int& exit_status) {
   cmd->add_option("--params", args->params_file, "File of params bytes (a multiple of 4), bound at @binding(2)");
   cmd->add_option("--param", args->params, "A u32 param (repeatable), appended after --params");
   cmd->add_option("--workgroups", args->workgroups, "Explicit workgroup counts X[,Y[,Z]]");
+  cmd->add_option("--override", args->overrides,
+                  "Set an override constant NAME=VALUE (repeatable); NAME may be its @id number")
+      ->allow_extra_args(false);
   cmd->add_option("--entry", args->entry, "Entry point (default main)");
   cmd->add_option("--format", args->format, "Output format: raw (default), hex, u32")
       ->check(CLI::IsMember({"raw", "hex", "u32"}));

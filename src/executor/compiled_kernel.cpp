@@ -44,21 +44,30 @@ Error to_original_positions(Error error, const MeteredKernel& metered) {
 struct FrontEnd {
   Result<Reflection> reflection;
   std::optional<Result<MeteredKernel>> metered;  // set for a metered compile
+  std::vector<std::pair<std::string, double>> constants;  // the checked overrides, keyed for Dawn
 };
 
-FrontEnd read_source(std::string_view source, bool metered, uint64_t workgroup_storage_limit) {
+FrontEnd read_source(std::string_view source, bool metered, uint64_t workgroup_storage_limit,
+                     std::span<const std::pair<std::string, double>> overrides) {
+  auto failed = [metered](const Error& e) {
+    return FrontEnd{e, metered ? std::optional<Result<MeteredKernel>>(e) : std::nullopt, {}};
+  };
   Result<wgsl::ParsedModule> parsed = wgsl::parse_kernel(source);
-  if (!parsed) {
-    if (!metered) return {parsed.error(), std::nullopt};
-    return {parsed.error(), parsed.error()};
-  }
-  Result<Reflection> reflection = reflect(*parsed);
-  if (!metered) return {std::move(reflection), std::nullopt};
-  if (!reflection) return {reflection.error(), reflection.error()};
+  if (!parsed) return failed(parsed.error());
+  // The request's values are checked first: reflection reads them where a size uses an override.
+  Result<std::vector<OverrideDeclaration>> declared = reflect_overrides(*parsed);
+  if (!declared) return failed(declared.error());
+  Result<std::vector<OverrideValue>> values = resolve_overrides(*declared, overrides);
+  if (!values) return failed(values.error());
+  std::vector<std::pair<std::string, double>> constants;
+  for (const OverrideValue& v : *values) constants.emplace_back(v.key, v.value);
+  Result<Reflection> reflection = reflect(*parsed, *values);
+  if (!metered) return {std::move(reflection), std::nullopt, std::move(constants)};
+  if (!reflection) return failed(reflection.error());
   MeteringOptions options;
   options.workgroup_storage_limit = workgroup_storage_limit;  // the flag must fit beside the kernel's own
   Result<MeteredKernel> transformed = meter(*parsed, *reflection, options);
-  return {std::move(reflection), std::move(transformed)};
+  return {std::move(reflection), std::move(transformed), std::move(constants)};
 }
 
 // Compiles the kernel on the device: the metered transformation when there is one, else the source.
@@ -91,10 +100,10 @@ Result<gpu::ShaderModuleHandle> compile_module(gpu::Device& device, std::string_
 }  // namespace
 
 Result<CompiledKernel> compile_kernel(gpu::Device& device, std::string_view source, std::string_view entry,
-                                      bool metered) {
+                                      bool metered, std::span<const std::pair<std::string, double>> overrides) {
   // KEM's passes run first (Dawn compiles their metered text), but Dawn's messages are the
   // authority on syntax and types, so its errors are shown before theirs.
-  FrontEnd front = read_source(source, metered, device.limits().maxComputeWorkgroupStorageSize);
+  FrontEnd front = read_source(source, metered, device.limits().maxComputeWorkgroupStorageSize, overrides);
   auto module = compile_module(device, source, front.metered);
   if (!module) return module.take_error();
   Result<Reflection>& reflection = front.reflection;
@@ -139,7 +148,7 @@ Result<CompiledKernel> compile_kernel(gpu::Device& device, std::string_view sour
   auto layout = device.create_bind_group_layout(slots);
   if (!layout) return layout.take_error();
   kernel.layout = std::move(layout).value();
-  auto pipeline = device.create_pipeline(module->get(), kernel.layout.get(), entry);
+  auto pipeline = device.create_pipeline(module->get(), kernel.layout.get(), entry, front.constants);
   if (!pipeline) return pipeline.take_error();
   kernel.pipeline = std::move(pipeline).value();
   return kernel;

@@ -2,6 +2,9 @@
 #pragma once
 
 #include <array>
+#include <span>
+#include <utility>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -29,7 +32,10 @@ struct CompiledKernel {
 
 // Reflects, checks the contract, and compiles on `device` (with loop metering when `metered`).
 // Errors are compile_error with line:column of the user's own source.
+// `overrides` are the request's values of `override` constants (KernelRequest::overrides): checked
+// against the declarations (invalid_argument) and passed to the pipeline.
 Result<CompiledKernel> compile_kernel(gpu::Device& device, std::string_view source, std::string_view entry,
-                                      bool metered);
+                                      bool metered,
+                                      std::span<const std::pair<std::string, double>> overrides = {});
 
 }  // namespace kem::executor

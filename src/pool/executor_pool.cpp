@@ -5,6 +5,7 @@
 
 #include "pool/executor_pool_adapters.h"
 #include "pool/executor_pool_state.h"
+#include "wgsl/overrides.h"
 
 namespace kem {
 
@@ -44,7 +45,8 @@ struct ExecutorPool::Impl {
   }
 
   uint64_t key_of(const KernelRequest& r) const {
-    return kernel_key(r.source, r.entry, options.executor.metering && !r.unmetered);
+    return kernel_key(r.source, r.entry, options.executor.metering && !r.unmetered,
+                      overrides_cache_key(r.overrides));
   }
 
   void dispatch(const std::shared_ptr<PoolCall>& call, size_t device) {

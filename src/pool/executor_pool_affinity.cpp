@@ -4,10 +4,12 @@
 
 namespace kem::pool {
 
-uint64_t kernel_key(std::string_view source, std::string_view entry, bool metered) {
+uint64_t kernel_key(std::string_view source, std::string_view entry, bool metered, std::string_view overrides) {
   uint64_t h = std::hash<std::string_view>{}(source);
   // boost::hash_combine's mixing, so that (source, entry) pairs spread well.
   h ^= std::hash<std::string_view>{}(entry) + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+  if (!overrides.empty())  // other values are another pipeline, warm or not on other devices
+    h ^= std::hash<std::string_view>{}(overrides) + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
   return metered ? h : ~h;
 }
 

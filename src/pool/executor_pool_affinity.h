@@ -13,7 +13,9 @@ namespace kem::pool {
 
 // A kernel's identity for scheduling: a hash of its source, entry point and metering. A
 // collision only costs a compile on a device thought warm, never a wrong result.
-uint64_t kernel_key(std::string_view source, std::string_view entry, bool metered);
+// `overrides`: overrides_cache_key of the request's override values (src/wgsl/overrides.h).
+uint64_t kernel_key(std::string_view source, std::string_view entry, bool metered,
+                    std::string_view overrides = {});
 
 // A bounded LRU map from kernel key to a bit mask of devices (a pool has at most 64). Not
 // thread-safe: the pool guards it with its own mutex.

@@ -222,7 +222,13 @@ Result<BindGroupLayoutHandle> Device::create_bind_group_layout(const std::vector
 }
 
 Result<ComputePipelineHandle> Device::create_pipeline(WGPUShaderModule module, WGPUBindGroupLayout layout,
-                                                      std::string_view entry) {
+                                                      std::string_view entry,
+                                                      std::span<const std::pair<std::string, double>> constants) {
+  std::vector<WGPUConstantEntry> entries(constants.size());
+  for (size_t i = 0; i < constants.size(); ++i) {
+    entries[i].key = to_view(constants[i].first);
+    entries[i].value = constants[i].second;
+  }
   WGPUPipelineLayoutDescriptor layout_descriptor{};
   layout_descriptor.bindGroupLayoutCount = 1;
   layout_descriptor.bindGroupLayouts = &layout;
@@ -231,6 +237,8 @@ Result<ComputePipelineHandle> Device::create_pipeline(WGPUShaderModule module, W
   WGPUComputePipelineDescriptor descriptor{};
   descriptor.compute.module = module;
   descriptor.compute.entryPoint = to_view(entry);
+  descriptor.compute.constantCount = entries.size();
+  descriptor.compute.constants = entries.empty() ? nullptr : entries.data();
   Status status = scoped("compute pipeline", [&] {
     pipeline_layout = PipelineLayoutHandle(wgpuDeviceCreatePipelineLayout(device_.get(), &layout_descriptor));
     descriptor.layout = pipeline_layout.get();

@@ -7,7 +7,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kem/result.h"
@@ -67,8 +69,10 @@ class Device {
   // Compiles WGSL; errors carry "LINE:COLUMN: message" from the compiler's messages.
   Result<ShaderModuleHandle> compile(std::string_view wgsl);
   Result<BindGroupLayoutHandle> create_bind_group_layout(const std::vector<LayoutSlot>& slots);
+  // `constants`: the override values (WGPUConstantEntry), keyed as WebGPU wants (name or @id).
   Result<ComputePipelineHandle> create_pipeline(WGPUShaderModule module, WGPUBindGroupLayout layout,
-                                                std::string_view entry);
+                                                std::string_view entry,
+                                                std::span<const std::pair<std::string, double>> constants = {});
   Result<BufferHandle> create_buffer(uint64_t size, WGPUBufferUsage usage, bool mapped_at_creation = false);
   Result<BindGroupHandle> create_bind_group(WGPUBindGroupLayout layout,
                                             const std::vector<BufferBinding>& bindings);

@@ -375,6 +375,7 @@ Result<ConstValue> ConstEvaluator::eval_name(const Expr& e) {
   auto found = declarations_.find(e.text);
   if (found == declarations_.end())
     return compile_error_at(e.pos, "'" + e.text + "' is not a module-scope const or override");
+  if (auto set = cache_.find(e.text); set != cache_.end()) return set->second;  // set_override
   if (!found->second->initializer)
     return compile_error_at(e.pos, "override '" + e.text +
                                "' has no default value, so the size is not known before the "

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ast.h"
@@ -41,6 +42,10 @@ struct ConstValue {
 class ConstEvaluator {
  public:
   explicit ConstEvaluator(const Module& module);
+
+  // Gives override `name` the value a request set for it (an integer or a boolean), used instead of
+  // its default: a workgroup size written with an override follows the request's value.
+  void set_override(std::string_view name, ConstValue value) { cache_.insert_or_assign(std::string(name), value); }
 
   // The value of `e`, or compile_error "LINE:COLUMN: ..." naming what is not a constant integer.
   Result<IntValue> evaluate(const Expr& e);

@@ -160,9 +160,62 @@ Result<EntryPoint> reflect_entry(const wgsl::Module& module, ConstEvaluator& eva
   return ep;
 }
 
-Result<Reflection> reflect_module(std::string_view source, const wgsl::Module& module) {
+// The override's type as declared or, without one, from a literal default (WGSL's concretisation:
+// an abstract integer becomes i32, an abstract float f32).
+std::string override_type(const wgsl::VarDecl& var) {
+  if (var.type) return var.type->text;
+  if (!var.initializer) return {};
+  const Expr& init = *var.initializer;
+  if (init.kind == wgsl::ExprKind::bool_literal) return "bool";
+  if (init.kind == wgsl::ExprKind::float_literal) return init.text.ends_with('h') ? "f16" : "f32";
+  if (init.kind != wgsl::ExprKind::int_literal) return {};
+  if (init.text.ends_with('u')) return "u32";
+  return "i32";
+}
+
+Result<std::vector<OverrideDeclaration>> reflect_overrides(ConstEvaluator& eval, const wgsl::Module& module) {
+  std::vector<OverrideDeclaration> out;
+  for (const wgsl::VarDecl& var : module.globals) {
+    if (var.keyword != "override") continue;
+    OverrideDeclaration d;
+    d.name = var.name;
+    d.type = override_type(var);
+    d.has_default = var.initializer != nullptr;
+    d.line = var.name_pos.line;
+    d.column = var.name_pos.column;
+    if (const Attribute* id = find_attribute(var.attributes, "id")) {
+      Result<uint32_t> n = index_argument(eval, *id);
+      if (!n) return n.take_error();
+      d.id = *n;
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+// The request's integer and boolean values stand in for the defaults, so that a workgroup size
+// written with an override is the one the pipeline will have.
+void apply_overrides(ConstEvaluator& eval, std::span<const OverrideValue> values) {
+  for (const OverrideValue& v : values) {
+    wgsl::ConstValue c;
+    const std::string& t = v.declaration->type;
+    if (t == "bool") {
+      c.kind = wgsl::ConstValue::Kind::boolean;
+      c.boolean = v.value != 0;
+    } else if (t == "i32" || t == "u32") {
+      c.integer = {static_cast<int64_t>(v.value), t == "i32" ? wgsl::IntType::i32 : wgsl::IntType::u32};
+    } else {
+      continue;  // floats never size a workgroup; their defaults are not read either
+    }
+    eval.set_override(v.declaration->name, std::move(c));
+  }
+}
+
+Result<Reflection> reflect_module(std::string_view source, const wgsl::Module& module,
+                                  std::span<const OverrideValue> values) {
   Reflection out;
   ConstEvaluator eval(module);
+  apply_overrides(eval, values);
   for (const wgsl::VarDecl& var : module.globals) {
     if (var.keyword != "var") continue;
     const Attribute* group = find_attribute(var.attributes, "group");
@@ -181,6 +234,9 @@ Result<Reflection> reflect_module(std::string_view source, const wgsl::Module& m
     if (!rb) return rb.take_error();
     out.bindings.push_back(std::move(*rb));
   }
+  Result<std::vector<OverrideDeclaration>> overrides = reflect_overrides(eval, module);
+  if (!overrides) return overrides.take_error();
+  out.overrides = std::move(*overrides);
   for (const wgsl::Function& f : module.functions) {
     if (!find_attribute(f.attributes, "compute")) continue;
     Result<EntryPoint> ep = reflect_entry(module, eval, f);
@@ -192,9 +248,18 @@ Result<Reflection> reflect_module(std::string_view source, const wgsl::Module& m
 
 }  // namespace
 
-Result<Reflection> reflect(const wgsl::ParsedModule& parsed) {
+Result<std::vector<OverrideDeclaration>> reflect_overrides(const wgsl::ParsedModule& parsed) {
   try {
-    return reflect_module(parsed.source(), parsed.module());
+    ConstEvaluator eval(parsed.module());
+    return reflect_overrides(eval, parsed.module());
+  } catch (const std::bad_alloc&) {
+    return make_error(ErrorCode::internal, "out of memory while reflecting WGSL");
+  }
+}
+
+Result<Reflection> reflect(const wgsl::ParsedModule& parsed, std::span<const OverrideValue> overrides) {
+  try {
+    return reflect_module(parsed.source(), parsed.module(), overrides);
   } catch (const std::bad_alloc&) {
     return make_error(ErrorCode::internal, "out of memory while reflecting WGSL");
   }

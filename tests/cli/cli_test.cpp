@@ -129,6 +129,41 @@ TEST_F(KemCli, ATabBeforeTheColumnStaysATabUnderIt) {
                        "    \t        ^\n");
 }
 
+TEST_F(KemCli, OverridesFromTheCommandLine) {
+  // An override without default (the call cannot run without it) and one keyed by its @id.
+  auto kernel = write("scale.wgsl",
+                      "override scale: u32;\n"
+                      "@id(3) override offset: u32 = 0u;\n"
+                      "@group(0) @binding(0) var<storage, read> src: array<u32>;\n"
+                      "@group(0) @binding(1) var<storage, read_write> dst: array<u32>;\n"
+                      "@compute @workgroup_size(4) fn main(@builtin(global_invocation_id) id: vec3<u32>) {\n"
+                      "  if (id.x < arrayLength(&dst)) { dst[id.x] = src[id.x] * scale + offset; }\n"
+                      "}\n");
+  const std::string words("\x01\0\0\0\x02\0\0\0\x03\0\0\0", 12);
+  auto o = kem("run " + kernel.string() + " --override scale=5 --format u32", words);
+  EXPECT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.out, "5\n10\n15\n");
+  o = kem("run " + kernel.string() + " --override scale=2 --override 3=100 --format u32", words);
+  EXPECT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.out, "102\n104\n106\n");
+
+  o = kem("run " + kernel.string() + " --format u32", words);  // no value for scale
+  EXPECT_EQ(o.status, 1);
+  EXPECT_NE(o.err.find("invalid_argument: override 'scale' has no default"), std::string::npos) << o.err;
+  o = kem("run " + kernel.string() + " --override scale=2 --override bogus=1", words);
+  EXPECT_EQ(o.status, 1);
+  EXPECT_NE(o.err.find("override 'bogus' is not declared"), std::string::npos) << o.err;
+  o = kem("run " + kernel.string() + " --override scale=-3", words);
+  EXPECT_EQ(o.status, 1);
+  EXPECT_NE(o.err.find("override 'scale': the value -3 is outside the range of u32"), std::string::npos) << o.err;
+  // Not NAME=VALUE: a usage error, before any kernel is read.
+  for (const char* bad : {"scale", "scale=", "=5", "scale=five", "scale=5x"}) {
+    o = kem("run " + kernel.string() + " --override " + bad, words);
+    EXPECT_EQ(o.status, 2) << bad;
+    EXPECT_NE(o.err.find("--override"), std::string::npos) << o.err;
+  }
+}
+
 TEST_F(KemCli, RuntimeErrorsExitWithOne) {
   auto o = kem("run kernels/double-integer.wgsl --hint 1", "");
   EXPECT_EQ(o.status, 1);

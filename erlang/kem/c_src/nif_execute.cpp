@@ -130,6 +130,22 @@ bool read_options(ErlNifEnv* env, ERL_NIF_TERM opts, kem::KernelRequest& request
     if (!n) return false;
     request.loop_budget = *n;
   }
+  if (auto v = map_get(env, opts, atoms.overrides)) {
+    // [{Key :: binary(), Value :: float()}], as kem_request:options/1 makes it; libkem checks the
+    // keys and values against the kernel's declarations.
+    ERL_NIF_TERM list = *v, head;
+    while (enif_get_list_cell(env, list, &head, &list)) {
+      int arity;
+      const ERL_NIF_TERM* pair;
+      double value;
+      if (!enif_get_tuple(env, head, &arity, &pair) || arity != 2 || !enif_get_double(env, pair[1], &value))
+        return false;
+      auto key = get_bytes(env, pair[0]);
+      if (!key) return false;
+      request.overrides.emplace_back(std::string(as_chars(*key)), value);
+    }
+    if (!enif_is_empty_list(env, list)) return false;
+  }
   if (auto v = map_get(env, opts, atoms.timeout)) {
     auto n = get_u64(env, *v);
     if (!n || *n > static_cast<uint64_t>(INT64_MAX)) return false;

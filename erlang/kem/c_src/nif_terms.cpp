@@ -12,7 +12,7 @@ void init_atoms(ErlNifEnv* env) {
       a("ok"), a("error"), a("kem_reply"), a("cancelled"), a("sent"), a("true"), a("false"),
       a("undefined"),
       a("entry"), a("output_size_hint"), a("output_size"), a("workgroups"), a("timeout"),
-      a("loop_budget"),
+      a("loop_budget"), a("overrides"),
       a("bindings"), a("entry_points"), a("group"), a("binding"), a("name"), a("address_space"),
       a("access"), a("type"), a("line"), a("column"), a("workgroup_size"),
       a("calls"), a("errors"), a("pipeline_hits"), a("pipeline_misses"), a("device_losses"),

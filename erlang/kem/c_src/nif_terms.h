@@ -15,7 +15,7 @@ namespace kem_nif {
 
 struct Atoms {
   ERL_NIF_TERM ok, error, kem_reply, cancelled, sent, true_, false_, undefined;
-  ERL_NIF_TERM entry, output_size_hint, output_size, workgroups, timeout, loop_budget;
+  ERL_NIF_TERM entry, output_size_hint, output_size, workgroups, timeout, loop_budget, overrides;
   ERL_NIF_TERM bindings, entry_points, group, binding, name, address_space, access, type, line,
       column, workgroup_size;
   ERL_NIF_TERM calls, errors, pipeline_hits, pipeline_misses, device_losses, submissions;

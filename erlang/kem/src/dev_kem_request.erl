@@ -150,7 +150,7 @@ output_format(Req) ->
     end.
 
 %% @doc Optional call settings: output_size, loop_budget, timeout (ms), workgroups
-%% ([x, y, z]), entry.
+%% ([x, y, z]), entry, overrides ({name: number}).
 call_options(Req) ->
     Sized0 = case get(<<"output_size">>, Req) of
                  not_found -> #{};
@@ -169,11 +169,39 @@ call_options(Req) ->
                   [X, Y, Z] -> Timed#{workgroups => {X, Y, Z}};
                   _ -> throw({bad_request, <<"workgroups must be [x, y, z]">>})
               end,
-    case get(<<"entry">>, Req) of
-        not_found -> Grouped;
-        Entry when is_binary(Entry) -> Grouped#{entry => Entry};
-        _ -> throw({bad_request, <<"entry must be a string">>})
+    Entered = case get(<<"entry">>, Req) of
+                  not_found -> Grouped;
+                  Entry when is_binary(Entry) -> Grouped#{entry => Entry};
+                  _ -> throw({bad_request, <<"entry must be a string">>})
+              end,
+    case overrides(Req) of
+        none -> Entered;
+        Overrides -> Entered#{overrides => Overrides}
     end.
+
+%% overrides: an object name (or @id) => number or boolean, or JSON text of one from a plain
+%% key. Whether the kernel declares the names and the values fit is libkem's to say.
+overrides(Req) ->
+    case get(<<"overrides">>, Req) of
+        not_found -> none;
+        Map when is_map(Map) -> override_map(Map);
+        Bin when is_binary(Bin) ->
+            case kem_hb:json_decode(Bin) of
+                {ok, Map} when is_map(Map) -> override_map(Map);
+                _ -> bad_overrides()
+            end;
+        _ -> bad_overrides()
+    end.
+
+override_map(Map) ->
+    Valid = fun(K, V) -> is_binary(K) andalso (is_number(V) orelse is_boolean(V)) end,
+    case lists:all(fun({K, V}) -> Valid(K, V) end, maps:to_list(Map)) of
+        true -> Map;
+        false -> bad_overrides()
+    end.
+
+bad_overrides() ->
+    throw({bad_request, <<"overrides must be an object of name => number">>}).
 
 positive(0) -> throw({bad_request, <<"timeout must be positive">>});
 positive(N) -> N.

@@ -17,7 +17,9 @@
                   workgroups => {non_neg_integer(), non_neg_integer(), non_neg_integer()},
                   entry => binary() | string() | atom(),
                   timeout => pos_integer(),
-                  loop_budget => non_neg_integer()}.
+                  loop_budget => non_neg_integer(),
+                  overrides => #{atom() | binary() | string() | non_neg_integer() =>
+                                     number() | boolean()}}.
 -export_type([kernel_ref/0, opts/0]).
 
 -spec execute(kernel_ref(), binary()) -> {ok, binary()} | kem_err:error().

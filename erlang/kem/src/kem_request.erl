@@ -32,6 +32,7 @@ option(output_size, V, {N, P, T}) -> {N#{output_size => u64(output_size, V)}, P,
 option(entry, V, {N, P, T}) -> {N#{entry => entry(V)}, P, T};
 option(loop_budget, V, {N, P, T}) -> {N#{loop_budget => u64(loop_budget, V)}, P, T};
 option(workgroups, V, {N, P, T}) -> {N#{workgroups => workgroups(V)}, P, T};
+option(overrides, V, {N, P, T}) -> {N#{overrides => overrides(V)}, P, T};
 option(timeout, V, {N, P, _}) when is_integer(V), V > 0, V =< ?MAX_TIMEOUT ->
     {N#{timeout => V}, P, V};
 option(timeout, V, _) ->
@@ -43,7 +44,7 @@ option(params, V, {N, _, T}) ->
     end;
 option(Key, _, _) ->
     invalid("unknown option ~ts (known: output_size_hint, output_size, params, workgroups, "
-            "entry, timeout, loop_budget)", [kem_err:term(Key)]).
+            "entry, timeout, loop_budget, overrides)", [kem_err:term(Key)]).
 
 %% @doc Params as bytes: a binary whose size is a multiple of 4, or a list of 32-bit integers
 %% (unsigned, or negative ones as two's complement), packed little-endian.
@@ -86,6 +87,36 @@ workgroups({X, Y, Z} = W) when is_integer(X), is_integer(Y), is_integer(Z),
                                X =< ?U32_MAX, Y =< ?U32_MAX, Z =< ?U32_MAX ->
     W;
 workgroups(V) -> invalid("workgroups must be {X, Y, Z} of 32-bit counts, not ~ts", [kem_err:term(V)]).
+
+%% Override constants: #{Name => Number}, Name an atom, a binary or a string (the declared name)
+%% or an integer (the @id), Number an integer, a float or a boolean. Sent to the NIF as
+%% [{Binary, Float}]; whether the kernel declares them, and whether the values fit their types,
+%% is libkem's to say.
+overrides(M) when is_map(M) -> [override_entry(K, V) || {K, V} <- maps:to_list(M)];
+overrides(V) -> invalid("overrides must be a map of name => number, not ~ts", [kem_err:term(V)]).
+
+override_entry(K, V) -> {override_key(K), override_value(K, V)}.
+
+override_key(K) when is_atom(K) -> override_key(atom_to_binary(K, utf8));
+override_key(K) when is_integer(K), K >= 0 -> integer_to_binary(K);
+override_key(K) when is_list(K) ->
+    try unicode:characters_to_binary(K) of
+        B when is_binary(B) -> override_key(B);
+        _ -> invalid("overrides: ~ts is not a name", [kem_err:term(K)])
+    catch error:badarg -> invalid("overrides: ~ts is not a name", [kem_err:term(K)])
+    end;
+override_key(K) when is_binary(K), byte_size(K) > 0, byte_size(K) =< 1024 -> K;
+override_key(K) -> invalid("overrides: ~ts is not a name", [kem_err:term(K)]).
+
+override_value(_, true) -> 1.0;
+override_value(_, false) -> 0.0;
+override_value(_, V) when is_float(V) -> V;
+override_value(K, V) when is_integer(V) ->
+    try float(V)
+    catch error:badarg -> invalid("overrides: ~ts => ~ts is too large", [kem_err:term(K), kem_err:term(V)])
+    end;
+override_value(K, V) ->
+    invalid("overrides: ~ts => ~ts is not a number", [kem_err:term(K), kem_err:term(V)]).
 
 -spec invalid(io:format(), [term()]) -> no_return().
 invalid(Format, Args) -> throw({invalid, io_lib:format(Format, Args)}).

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "wgsl/metering.h"
+#include "wgsl/overrides.h"
 
 namespace kem::executor {
 
@@ -15,18 +16,21 @@ CallPlanner::CallPlanner(gpu::Device& device, const ExecutorOptions& options, Co
   limits_.max_workgroups_per_dimension = l.maxComputeWorkgroupsPerDimension;
 }
 
-Result<std::shared_ptr<CompiledKernel>> CallPlanner::kernel(std::string_view source, std::string_view entry,
-                                                            bool metered) {
-  if (auto cached = cache_.find(source, entry, metered)) {
+Result<std::shared_ptr<CompiledKernel>> CallPlanner::kernel(
+    std::string_view source, std::string_view entry, bool metered,
+    std::span<const std::pair<std::string, double>> overrides) {
+  // Empty (no allocation) for a request that sets no overrides: the warm path stays copy-free.
+  const std::string overrides_key = overrides_cache_key(overrides);
+  if (auto cached = cache_.find(source, entry, metered, overrides_key)) {
     ++counters_.pipeline_hits;
     return cached;
   }
   ++counters_.pipeline_misses;
-  auto compiled = compile_kernel(device_, source, entry, metered);
+  auto compiled = compile_kernel(device_, source, entry, metered, overrides);
   if (!compiled) return compiled.take_error();
   auto shared = std::make_shared<CompiledKernel>(std::move(compiled).value());
   shared->serial = next_kernel_serial_++;
-  cache_.insert(source, entry, metered, shared);
+  cache_.insert(source, entry, metered, overrides_key, shared);
   return shared;
 }
 
@@ -35,7 +39,7 @@ Result<PreparedCall> CallPlanner::prepare(PendingCall& call) {
     return make_error(ErrorCode::timeout, "the call waited in the queue past its deadline");
   const KernelRequest& request = call.request;
   const bool metered = options_.metering && !request.unmetered;
-  auto compiled = kernel(request.source, request.entry, metered);
+  auto compiled = kernel(request.source, request.entry, metered, request.overrides);
   if (!compiled) return compiled.take_error();
   auto shape = shape_call(request, options_, limits_, (*compiled)->shape);
   if (!shape) return shape.take_error();

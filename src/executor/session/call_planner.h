@@ -4,7 +4,11 @@
 #pragma once
 
 #include <memory>
+#include <span>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "executor/call_shape.h"
 #include "executor/pipeline_cache.h"
@@ -26,7 +30,8 @@ class CallPlanner {
   CallPlanner(gpu::Device& device, const ExecutorOptions& options, Counters& counters);
 
   // The compiled kernel, from the cache or compiled now (and cached).
-  Result<std::shared_ptr<CompiledKernel>> kernel(std::string_view source, std::string_view entry, bool metered);
+  Result<std::shared_ptr<CompiledKernel>> kernel(std::string_view source, std::string_view entry, bool metered,
+                                                 std::span<const std::pair<std::string, double>> overrides = {});
   // The call checked and shaped, or why it cannot run.
   Result<PreparedCall> prepare(PendingCall& call);
   Route route(const PreparedCall& call) const;
