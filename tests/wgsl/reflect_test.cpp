@@ -1,6 +1,8 @@
 // reflect_wgsl on realistic kernels: every expected binding and size is written out by hand.
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "kem/reflection.h"
 
 namespace kem {
@@ -181,6 +183,33 @@ var<workgroup> tile: array<f32, 64>;
 )");
   EXPECT_TRUE(r.bindings.empty());
   EXPECT_EQ(r.entry_points.size(), 1u);
+}
+
+TEST(Reflect, OverrideDeclarations) {
+  Reflection r = reflect_ok(R"(override scale: u32;
+@id(7) override block: u32 = 16u;
+override rounds = 3;
+override gain = 1.5;
+override flip = false;
+@id(2 + 1) override half_gain = 0.5h;
+override derived = rounds * 2;
+@compute @workgroup_size(block) fn main() {}
+)");
+  ASSERT_EQ(r.overrides.size(), 7u);
+  struct Want { const char* name; const char* type; bool has_default; std::optional<uint32_t> id; uint32_t line; };
+  const Want want[] = {{"scale", "u32", false, std::nullopt, 1}, {"block", "u32", true, 7u, 2},
+                       {"rounds", "i32", true, std::nullopt, 3},  {"gain", "f32", true, std::nullopt, 4},
+                       {"flip", "bool", true, std::nullopt, 5},   {"half_gain", "f16", true, 3u, 6},
+                       {"derived", "", true, std::nullopt, 7}};  // not a literal: KEM cannot tell
+  for (size_t i = 0; i < 7; ++i) {
+    const OverrideDeclaration& d = r.overrides[i];
+    EXPECT_EQ(d.name, want[i].name);
+    EXPECT_EQ(d.type, want[i].type) << d.name;
+    EXPECT_EQ(d.has_default, want[i].has_default) << d.name;
+    EXPECT_EQ(d.id, want[i].id) << d.name;
+    EXPECT_EQ(d.line, want[i].line) << d.name;
+  }
+  EXPECT_EQ(r.entry_points.at(0).workgroup_size, (std::array<uint32_t, 3>{16, 1, 1}));  // the default
 }
 
 TEST(Reflect, WorkgroupSizeErrors) {
