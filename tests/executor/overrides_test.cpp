@@ -88,6 +88,37 @@ TEST(Overrides, RequestValuesReplaceDefaultsIncludingTheWorkgroupSize) {
   EXPECT_EQ(*by_name, to_bytes(expected, input.size()));
 }
 
+TEST(Overrides, MeteredAndUnmeteredGiveTheSameOutput) {
+  auto input = words_input(100);
+  std::vector<uint32_t> expected = to_words(input);
+  for (uint32_t& w : expected) w *= 5;
+  for (bool unmetered : {false, true}) {
+    KernelRequest request;
+    request.source = kDefaultsKernel;
+    request.input = input;
+    request.unmetered = unmetered;
+    request.overrides = {{"rounds", 5}, {"block", 8}};
+    auto out = shared_executor().run(request);
+    KEM_ASSERT_OK(out);
+    EXPECT_EQ(*out, to_bytes(expected, input.size())) << (unmetered ? "unmetered" : "metered");
+  }
+}
+
+// Metering counts the loop with the request's bound, not the default's (1 round).
+TEST(Overrides, MeteringCountsALoopBoundedByAnOverride) {
+  auto input = words_input(16);
+  KernelRequest request;
+  request.source = kDefaultsKernel;
+  request.input = input;
+  request.loop_budget = 4;
+  request.overrides = {{"rounds", 4}};
+  KEM_ASSERT_OK(shared_executor().run(request));
+  request.overrides = {{"rounds", 50}};
+  auto over = shared_executor().run(request);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().code, ErrorCode::budget_exceeded) << over.error().message;
+}
+
 TEST(Overrides, TheSameSourceWithOtherValuesIsNotServedFromTheCache) {
   auto input = words_input(64);
   for (int round = 0; round < 2; ++round)
