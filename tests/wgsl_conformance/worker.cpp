@@ -43,9 +43,21 @@ Result<MeteredKernel> front_end(std::string_view source, uint64_t workgroup_stor
   return meter(*parsed, *reflection, options);
 }
 
-std::string verdict(gpu::Device& device, const std::string& source, int fd) {
+// Test hook (fault_test.sh): KEM_CONFORMANCE_TEST_FAULT=crash:NAME or stall:NAME makes the child
+// die or hang where Tint would, on that file, so that the driver's handling of both is tested.
+void injected_fault(const std::string& file) {
+  const char* fault = std::getenv("KEM_CONFORMANCE_TEST_FAULT");
+  if (!fault) return;
+  std::string f = fault;
+  if (f.find(':') == std::string::npos || !file.ends_with("/" + f.substr(f.find(':') + 1))) return;
+  if (f.starts_with("crash:")) std::abort();
+  if (f.starts_with("stall:")) ::pause();
+}
+
+std::string verdict(gpu::Device& device, const std::string& file, const std::string& source, int fd) {
   Result<MeteredKernel> kem = front_end(source, device.limits().maxComputeWorkgroupStorageSize);
   emit(fd, "~front\n");
+  injected_fault(file);
   // Module creation is Tint's verdict; the compute pipeline (lavapipe's compile) is not made.
   auto tint = device.compile(source);
   emit(fd, "~tint\n");
@@ -73,7 +85,7 @@ int run_worker(const std::vector<std::string>& files, size_t start, int fd) {
     std::ifstream in(files[i], std::ios::binary);
     std::stringstream text;
     text << in.rdbuf();
-    emit(fd, "=" + verdict(**device, text.str(), fd) + "\n");
+    emit(fd, "=" + verdict(**device, files[i], text.str(), fd) + "\n");
     if ((*device)->lost()) return 3;  // the driver starts a fresh child at the next file
   }
   return 0;
