@@ -4,7 +4,7 @@
 // verdicts come from child processes (worker.h), so a file that crashes Dawn is counted, not fatal.
 //
 //   kem_wgsl_conformance --dir DIR --docs docs/wgsl.md [--manifest M] [--every N] [--offset K]
-//                        [--timeout SECONDS] [--verbose]
+//                        [--timeout SECONDS] [--verbose] [--run]
 //
 // DIR holds the corpus's dawn__NNNNN.wgsl files (scripts/wgsl-conformance.sh unpacks them).
 // docs/wgsl.md's tables "Contract refusals" (message patterns) and "Known disagreements" (file
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -38,6 +39,7 @@ struct Options {
   size_t every = 1, offset = 0;
   int timeout_s = 60;
   bool verbose = false;
+  bool run = false;  // also run accepted files metered and unmetered (sample_run.h)
 };
 
 struct Verdict {
@@ -46,7 +48,7 @@ struct Verdict {
 
 // Runs one child from `start`; appends the verdicts it gives. A child that dies or stalls gets
 // the file it was on recorded as a crash (attributed by the last stage marker it wrote).
-void run_child(const std::vector<std::string>& files, size_t start, int timeout_s,
+void run_child(const std::vector<std::string>& files, size_t start, int timeout_s, bool run,
                std::vector<Verdict>& out) {
   int fds[2];
   if (::pipe(fds) != 0) { std::perror("pipe"); std::exit(2); }
@@ -55,7 +57,7 @@ void run_child(const std::vector<std::string>& files, size_t start, int timeout_
   if (pid < 0) { std::perror("fork"); std::exit(2); }
   if (pid == 0) {  // the parent never touched Dawn, so the child starts clean
     ::close(fds[0]);
-    std::_Exit(run_worker(files, start, fds[1]));
+    std::_Exit(run_worker(files, start, fds[1], run));
   }
   ::close(fds[1]);
   std::string buffer, stage = "idle";
@@ -65,6 +67,7 @@ void run_child(const std::vector<std::string>& files, size_t start, int timeout_
     pollfd p{fds[0], POLLIN, 0};
     int ready = ::poll(&p, 1, timeout_s * 1000);
     if (ready == 0) { stalled = true; break; }
+    if (ready < 0 && errno == EINTR) continue;
     char chunk[4096];
     ssize_t n = ::read(fds[0], chunk, sizeof chunk);
     if (n <= 0) break;
@@ -76,6 +79,7 @@ void run_child(const std::vector<std::string>& files, size_t start, int timeout_
       if (line == "~start") stage = "kem";
       else if (line == "~front") stage = "tint";
       else if (line == "~tint") stage = "metered";
+      else if (line == "~run") stage = "run";
       else if (!line.empty() && line[0] == '!') { std::fprintf(stderr, "worker: %s\n", line.c_str() + 1); std::exit(2); }
       else if (!line.empty() && line[0] == '=') {
         size_t tab = line.find('\t');
@@ -91,25 +95,27 @@ void run_child(const std::vector<std::string>& files, size_t start, int timeout_
   if (out.size() >= files.size()) return;
   // Between files (a lost device ends a child on purpose): the next child goes on from here.
   if (stage == "idle" && out.size() > given) return;
-  // Who crashed: KEM's front end (before "~front"), Tint on the file as written, or Tint on
-  // KEM's metered text (after "~tint", the file as written having compiled).
+  // Who crashed: KEM's front end (before "~front"), Tint on the file as written, Tint on KEM's
+  // metered text (after "~tint", the file as written having compiled), or, with --run, pipeline
+  // creation and the calls (after "~run": Tint's back end, lavapipe), counted but not KEM's.
   std::string how = stalled ? "stalled " + std::to_string(timeout_s) + " s"
                     : WIFSIGNALED(status) ? std::string("signal ") + strsignal(WTERMSIG(status))
                                           : "exit " + std::to_string(WEXITSTATUS(status));
   if (stage == "idle") out.push_back({"worker-failed", how});
   else if (stage == "kem") out.push_back({"kem-crash", how});
   else if (stage == "tint") out.push_back({"tint-crash", how});
-  else out.push_back({"metered-crash", how});
+  else if (stage == "metered") out.push_back({"metered-crash", how});
+  else out.push_back({"run-crash", how});
 }
 
 bool disagreement(const std::string& cls) {
   return cls == "kem-refuses-valid" || cls == "metered-rejected" || cls == "kem-crash" || cls == "metered-crash" ||
-         cls == "worker-failed";
+         cls == "worker-failed" || cls == "ran-different" || cls == "run-failed-metered";
 }
 
 int usage() {
   std::fprintf(stderr, "usage: kem_wgsl_conformance --dir DIR --docs docs/wgsl.md [--manifest M] "
-                       "[--every N] [--offset K] [--timeout S] [--verbose]\n");
+                       "[--every N] [--offset K] [--timeout S] [--verbose] [--run]\n");
   return 2;
 }
 
@@ -127,6 +133,7 @@ int main(int argc, char** argv) {
     else if (a == "--offset") o.offset = std::stoul(next());
     else if (a == "--timeout") o.timeout_s = std::stoi(next());
     else if (a == "--verbose") o.verbose = true;
+    else if (a == "--run") o.run = true;
     else return usage();
   }
   if (o.dir.empty() || o.docs.empty()) return usage();
@@ -145,7 +152,7 @@ int main(int argc, char** argv) {
 
   auto began = std::chrono::steady_clock::now();
   std::vector<Verdict> verdicts;
-  while (verdicts.size() < files.size()) run_child(files, verdicts.size(), o.timeout_s, verdicts);
+  while (verdicts.size() < files.size()) run_child(files, verdicts.size(), o.timeout_s, o.run, verdicts);
 
   std::map<std::string, size_t> counts;
   size_t fresh = 0, known = 0;
@@ -162,7 +169,7 @@ int main(int argc, char** argv) {
       else ++fresh;
       std::printf("%s %s %s %s: %s\n", is_known ? "KNOWN" : "NEW", v.cls.c_str(), name.c_str(), where.c_str(),
                   v.detail.c_str());
-    } else if (o.verbose || v.cls == "tint-crash") {
+    } else if (o.verbose || v.cls == "tint-crash" || v.cls == "run-crash") {
       std::printf("%s %s %s: %s\n", v.cls.c_str(), name.c_str(), where.c_str(), v.detail.c_str());
     }
   }

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "sample_run.h"
 #include "webgpu/device.h"
 #include "webgpu/instance.h"
 #include "wgsl/metering.h"
@@ -54,7 +55,7 @@ void injected_fault(const std::string& file) {
   if (f.starts_with("stall:")) ::pause();
 }
 
-std::string verdict(gpu::Device& device, const std::string& file, const std::string& source, int fd) {
+std::string verdict(gpu::Device& device, const std::string& file, const std::string& source, int fd, bool run) {
   Result<MeteredKernel> kem = front_end(source, device.limits().maxComputeWorkgroupStorageSize);
   emit(fd, "~front\n");
   injected_fault(file);
@@ -66,12 +67,14 @@ std::string verdict(gpu::Device& device, const std::string& file, const std::str
   if (!kem) return "kem-refuses\t" + one_line(kem.error().message);  // the driver sorts contract reasons
   auto metered = device.compile(kem->source);
   if (!metered) return "metered-rejected\t" + one_line(metered.error().message);
-  return "agree-accept\t";
+  if (!run) return "agree-accept\t";
+  emit(fd, "~run\n");  // pipelines from here on: lavapipe compiles, both ways
+  return compare_metered_run(source);
 }
 
 }  // namespace
 
-int run_worker(const std::vector<std::string>& files, size_t start, int fd) {
+int run_worker(const std::vector<std::string>& files, size_t start, int fd, bool run) {
   auto instance = gpu::Instance::create();
   if (!instance) return emit(fd, "!" + one_line(instance.error().message) + "\n"), 2;
   const char* selector = std::getenv("KEM_ADAPTER");  // as the executor picks its adapter
@@ -85,7 +88,7 @@ int run_worker(const std::vector<std::string>& files, size_t start, int fd) {
     std::ifstream in(files[i], std::ios::binary);
     std::stringstream text;
     text << in.rdbuf();
-    emit(fd, "=" + verdict(**device, files[i], text.str(), fd) + "\n");
+    emit(fd, "=" + verdict(**device, files[i], text.str(), fd, run) + "\n");
     if ((*device)->lost()) return 3;  // the driver starts a fresh child at the next file
   }
   return 0;
