@@ -1,5 +1,6 @@
 #include "worker.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -75,6 +76,12 @@ std::string verdict(gpu::Device& device, const std::string& file, const std::str
 }  // namespace
 
 int run_worker(const std::vector<std::string>& files, size_t start, int fd, bool run) {
+  if (run) {
+    // lavapipe's compile of bug/chromium/1367602_storage_space.wgsl grows past 7 GB: 4 GiB of
+    // address space (enough for every other corpus file) turns that into a counted crash.
+    rlimit cap{4ull << 30, 4ull << 30};
+    ::setrlimit(RLIMIT_AS, &cap);
+  }
   auto instance = gpu::Instance::create();
   if (!instance) return emit(fd, "!" + one_line(instance.error().message) + "\n"), 2;
   const char* selector = std::getenv("KEM_ADAPTER");  // as the executor picks its adapter
