@@ -1,0 +1,104 @@
+#include "worker.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "sample_run.h"
+#include "webgpu/device.h"
+#include "webgpu/instance.h"
+#include "wgsl/metering.h"
+#include "wgsl/parsed_module.h"
+#include "wgsl/reflect.h"
+
+namespace kem::conformance {
+namespace {
+
+void emit(int fd, const std::string& text) {
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n <= 0) std::_Exit(4);  // the parent is gone
+    done += static_cast<size_t>(n);
+  }
+}
+
+// The first line of a message, without tabs, so that a verdict stays one line.
+std::string one_line(const std::string& message) {
+  std::string line = message.substr(0, message.find('\n'));
+  for (char& c : line)
+    if (c == '\t' || c == '\r') c = ' ';
+  return line;
+}
+
+// KEM's front end as compile_kernel runs it for a metered call: parse, reflect, meter.
+Result<MeteredKernel> front_end(std::string_view source, uint64_t workgroup_storage_limit) {
+  Result<wgsl::ParsedModule> parsed = wgsl::parse_kernel(source);
+  if (!parsed) return parsed.take_error();
+  Result<Reflection> reflection = reflect(*parsed);
+  if (!reflection) return reflection.take_error();
+  MeteringOptions options;
+  options.workgroup_storage_limit = workgroup_storage_limit;
+  return meter(*parsed, *reflection, options);
+}
+
+// Test hook (fault_test.sh): KEM_CONFORMANCE_TEST_FAULT=crash:NAME or stall:NAME makes the child
+// die or hang where Tint would, on that file, so that the driver's handling of both is tested.
+void injected_fault(const std::string& file) {
+  const char* fault = std::getenv("KEM_CONFORMANCE_TEST_FAULT");
+  if (!fault) return;
+  std::string f = fault;
+  if (f.find(':') == std::string::npos || !file.ends_with("/" + f.substr(f.find(':') + 1))) return;
+  if (f.starts_with("crash:")) std::abort();
+  if (f.starts_with("stall:")) ::pause();
+}
+
+std::string verdict(gpu::Device& device, const std::string& file, const std::string& source, int fd, bool run) {
+  Result<MeteredKernel> kem = front_end(source, device.limits().maxComputeWorkgroupStorageSize);
+  emit(fd, "~front\n");
+  injected_fault(file);
+  // Module creation is Tint's verdict; the compute pipeline (lavapipe's compile) is not made.
+  auto tint = device.compile(source);
+  emit(fd, "~tint\n");
+  if (!tint) return kem ? "tint-rejects\tKEM accepts; Tint: " + one_line(tint.error().message)
+                        : "tint-rejects\tboth reject; Tint: " + one_line(tint.error().message);
+  if (!kem) return "kem-refuses\t" + one_line(kem.error().message);  // the driver sorts contract reasons
+  auto metered = device.compile(kem->source);
+  if (!metered) return "metered-rejected\t" + one_line(metered.error().message);
+  if (!run) return "agree-accept\t";
+  emit(fd, "~run\n");  // pipelines from here on: lavapipe compiles, both ways
+  return compare_metered_run(source);
+}
+
+}  // namespace
+
+int run_worker(const std::vector<std::string>& files, size_t start, int fd, bool run) {
+  if (run) {
+    // lavapipe's compile of bug/chromium/1367602_storage_space.wgsl grows past 7 GB: 4 GiB of
+    // address space (enough for every other corpus file) turns that into a counted crash.
+    rlimit cap{4ull << 30, 4ull << 30};
+    ::setrlimit(RLIMIT_AS, &cap);
+  }
+  auto instance = gpu::Instance::create();
+  if (!instance) return emit(fd, "!" + one_line(instance.error().message) + "\n"), 2;
+  const char* selector = std::getenv("KEM_ADAPTER");  // as the executor picks its adapter
+  auto adapter = (*instance)->request_adapter(selector ? selector : "");
+  if (!adapter) return emit(fd, "!" + one_line(adapter.error().message) + "\n"), 2;
+  // Like GpuSession: Core, the adapter's own limits, no optional features.
+  auto device = gpu::Device::create(**instance, *adapter);
+  if (!device) return emit(fd, "!" + one_line(device.error().message) + "\n"), 2;
+  for (size_t i = start; i < files.size(); ++i) {
+    emit(fd, "~start\n");
+    std::ifstream in(files[i], std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    emit(fd, "=" + verdict(**device, files[i], text.str(), fd, run) + "\n");
+    if ((*device)->lost()) return 3;  // the driver starts a fresh child at the next file
+  }
+  return 0;
+}
+
+}  // namespace kem::conformance
