@@ -4,23 +4,13 @@
 #include <optional>
 
 #include "kem/reflection.h"
+#include "reflect_support.h"
 
 namespace kem {
 namespace {
 
-Reflection reflect_ok(std::string_view src) {
-  Result<Reflection> r = reflect_wgsl(src);
-  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
-  return r.ok() ? std::move(r).value() : Reflection{};
-}
-
-std::string reflect_error(std::string_view src) {
-  Result<Reflection> r = reflect_wgsl(src);
-  EXPECT_FALSE(r.ok());
-  if (r.ok()) return "";
-  EXPECT_EQ(r.error().code, ErrorCode::compile_error);
-  return r.error().message;
-}
+using test::reflect_error;
+using test::reflect_ok;
 
 void expect_binding(const ResourceBinding& b, uint32_t group, uint32_t binding,
                     std::string_view name, AddressSpace space, AccessMode access,

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "kem/reflection.h"
+#include "reflect_support.h"
 #include "metering.h"
 #include "parser.h"
 
@@ -77,16 +78,8 @@ fn main() {
 }
 
 
-Reflection reflect_ok(std::string_view src) {
-  Result<Reflection> r = reflect_wgsl(src);
-  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
-  return r.ok() ? std::move(r).value() : Reflection{};
-}
-
-std::string reflect_error(std::string_view src) {
-  Result<Reflection> r = reflect_wgsl(src);
-  return r.ok() ? "ok" : r.error().message;
-}
+using test::reflect_error;
+using test::reflect_ok;
 
 // The const-evaluable builtins, members, elements and aliases that WGSL allows in
 // @workgroup_size (Dawn's types/functions/shader_io/compute_workgroup_expression.wgsl uses clamp).
