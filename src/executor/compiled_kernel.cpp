@@ -1,10 +1,9 @@
 #include "executor/compiled_kernel.h"
 
-#include <cstdio>
 #include <optional>
-#include <sstream>
 #include <string>
 
+#include "executor/metered_module.h"
 #include "wgsl/metering.h"
 #include "wgsl/parsed_module.h"
 #include "wgsl/reflect.h"
@@ -19,38 +18,19 @@ Error contract_error(const ResourceBinding& b, const std::string& why) {
                         " (see docs/kernel-contract.md)");
 }
 
-// Dawn reports "LINE:COLUMN: message" lines in the text it compiled; a metered kernel's text is
-// the transformed one, so each position is mapped back to the user's source.
-Error to_original_positions(Error error, const MeteredKernel& metered) {
-  std::stringstream in(error.message);
-  std::string line, out;
-  while (std::getline(in, line)) {
-    unsigned long l = 0, c = 0;
-    int used = 0;
-    if (std::sscanf(line.c_str(), "%lu:%lu:%n", &l, &c, &used) == 2 && used > 0) {
-      OriginalLocation at = metered.to_original(l, c);
-      line = std::to_string(at.line) + ":" + std::to_string(at.column) + ":" + line.substr(used) +
-             (at.in_inserted_code ? " (in KEM's loop metering)" : "");
-    }
-    out += (out.empty() ? "" : "\n") + line;
-  }
-  error.message = out;
-  return error;
-}
-
 // What KEM's own passes make of the user's source: one tokenization and one parse, read by
 // reflection and, for a metered compile, by loop metering (issue 13). Errors are kept as values:
 // Dawn's messages on the same source are shown first.
 struct FrontEnd {
   Result<Reflection> reflection;
-  std::optional<Result<MeteredKernel>> metered;  // set for a metered compile
+  std::optional<Result<wgsl::ParsedModule>> parsed;  // kept for a metered compile, which reads it
   std::vector<std::pair<std::string, double>> constants;  // the checked overrides, keyed for Dawn
 };
 
-FrontEnd read_source(std::string_view source, bool metered, uint64_t workgroup_storage_limit,
+FrontEnd read_source(std::string_view source, bool metered,
                      std::span<const std::pair<std::string, double>> overrides) {
   auto failed = [metered](const Error& e) {
-    return FrontEnd{e, metered ? std::optional<Result<MeteredKernel>>(e) : std::nullopt, {}};
+    return FrontEnd{e, metered ? std::optional<Result<wgsl::ParsedModule>>(e) : std::nullopt, {}};
   };
   Result<wgsl::ParsedModule> parsed = wgsl::parse_kernel(source);
   if (!parsed) return failed(parsed.error());
@@ -64,31 +44,33 @@ FrontEnd read_source(std::string_view source, bool metered, uint64_t workgroup_s
   Result<Reflection> reflection = reflect(*parsed, *values);
   if (!metered) return {std::move(reflection), std::nullopt, std::move(constants)};
   if (!reflection) return failed(reflection.error());
-  MeteringOptions options;
-  options.workgroup_storage_limit = workgroup_storage_limit;  // the flag must fit beside the kernel's own
-  Result<MeteredKernel> transformed = meter(*parsed, *reflection, options);
-  return {std::move(reflection), std::move(transformed), std::move(constants)};
+  return {std::move(reflection), std::move(parsed), std::move(constants)};
 }
 
-// Compiles the kernel on the device: the metered transformation when there is one, else the source.
-Result<gpu::ShaderModuleHandle> compile_module(gpu::Device& device, std::string_view source,
-                                               const std::optional<Result<MeteredKernel>>& metered) {
-  if (!metered) return device.compile(source);
-  const Result<MeteredKernel>& transformed = *metered;
-  if (!transformed) {
-    // Dawn's messages are the authority on the user's own mistakes: prefer them.
+// Compiles the kernel on the device: loop metering's rewrite for a metered call, else the source.
+Result<gpu::ShaderModuleHandle> compile_module(gpu::Device& device, std::string_view source, FrontEnd& front) {
+  if (!front.parsed) return device.compile(source);
+  // Dawn's messages are the authority on the user's own mistakes: prefer them.
+  if (!*front.parsed || !front.reflection) {
     auto plain = device.compile(source);
     if (!plain) return plain.take_error();
-    return transformed.error();
+    return !*front.parsed ? front.parsed->error() : front.reflection.error();
   }
-  auto module = device.compile(transformed->source);
-  if (module) return module;
+  MeteringOptions options;
+  options.workgroup_storage_limit = device.limits().maxComputeWorkgroupStorageSize;  // the flag must fit
+  MeteredModule metered = compile_metered(device, **front.parsed, *front.reflection, options);
+  if (!metered.kernel) {
+    auto plain = device.compile(source);
+    if (!plain) return plain.take_error();
+    return metered.kernel.error();
+  }
+  if (*metered.module) return std::move(*metered.module);
   // Whose fault is it? Compiling the kernel as written tells: if Dawn rejects that too, its
   // message, at the user's own positions, is the answer. If not, KEM's rewrite broke a valid
   // kernel (issue 19), and the message must say so instead of blaming the user's line.
   auto plain = device.compile(source);
   if (!plain) return plain.take_error();
-  Error broken = to_original_positions(module.take_error(), *transformed);
+  Error broken = metered.module->take_error();
   broken.code = ErrorCode::compile_error;  // the call cannot run metered; the text says why
   broken.message = "KEM's loop metering rewrite made this kernel invalid, although the kernel as "
                    "written compiles: the fault is KEM's, not the kernel's (please report it; "
@@ -103,8 +85,8 @@ Result<CompiledKernel> compile_kernel(gpu::Device& device, std::string_view sour
                                       bool metered, std::span<const std::pair<std::string, double>> overrides) {
   // KEM's passes run first (Dawn compiles their metered text), but Dawn's messages are the
   // authority on syntax and types, so its errors are shown before theirs.
-  FrontEnd front = read_source(source, metered, device.limits().maxComputeWorkgroupStorageSize, overrides);
-  auto module = compile_module(device, source, front.metered);
+  FrontEnd front = read_source(source, metered, overrides);
+  auto module = compile_module(device, source, front);
   if (!module) return module.take_error();
   Result<Reflection>& reflection = front.reflection;
   if (!reflection) return reflection.take_error();

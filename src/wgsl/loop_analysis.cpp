@@ -53,6 +53,38 @@ std::set<std::string> callers_closure(const std::map<std::string, std::set<std::
   return seeds;
 }
 
+// `seeds` and every function they call, directly or not; linear in the call graph's edges.
+std::set<std::string> callees_closure(const std::map<std::string, std::set<std::string>>& calls,
+                                      std::set<std::string> seeds) {
+  std::vector<std::string> work(seeds.begin(), seeds.end());
+  while (!work.empty()) {
+    auto found = calls.find(work.back());
+    work.pop_back();
+    if (found == calls.end()) continue;
+    for (const std::string& callee : found->second)
+      if (calls.contains(callee) && seeds.insert(callee).second) work.push_back(callee);
+  }
+  return seeds;
+}
+
+// The loops nested in an `if` or `switch` of `s`, or all of them when `under` is set. The
+// recursion follows the statement nesting, which the parser bounds (kMaxNesting) like visit_stmt.
+void branch_loops(const Stmt& s, bool under, std::set<const Stmt*>& out) {
+  const bool loop = s.kind == StmtKind::loop || s.kind == StmtKind::for_ || s.kind == StmtKind::while_;
+  if (loop && under) out.insert(&s);
+  const bool branch = under || s.kind == StmtKind::if_ || s.kind == StmtKind::switch_;
+  auto child = [&](const StmtPtr& c, bool nested_under) {
+    if (c) branch_loops(*c, nested_under, out);
+  };
+  child(s.init, under);  // a for's init and update are not inside its body's branches
+  child(s.update, under);
+  for (const auto& c : s.statements) child(c, under);
+  child(s.body, branch);
+  child(s.else_branch, branch);
+  child(s.continuing, under);
+  for (const SwitchClause& c : s.clauses) child(c.body, branch);
+}
+
 }  // namespace
 
 std::vector<LoopSite> find_loops(const Module& module) {
@@ -65,6 +97,7 @@ std::vector<LoopSite> find_loops(const Module& module) {
     for (const std::string& c : callees)
       if (requires_uniform_control_flow(c)) direct_uniform.insert(name);
   const std::set<std::string> uniform_functions = callers_closure(calls, std::move(direct_uniform));
+  const std::set<std::string> near_uniform_functions = callees_closure(calls, uniform_functions);
   auto needs_uniform = [&](const Stmt& loop) {
     for (const std::string& c : calls_in(loop))
       if (requires_uniform_control_flow(c) || uniform_functions.contains(c)) return true;
@@ -90,6 +123,9 @@ std::vector<LoopSite> find_loops(const Module& module) {
   std::vector<LoopSite> loops;
   for (const Function& f : module.functions) {
     if (!f.body) continue;
+    const bool in_uniform_function = near_uniform_functions.contains(f.name);
+    std::set<const Stmt*> under_branch;
+    if (in_uniform_function) branch_loops(*f.body, false, under_branch);
     const std::set<std::string> locals = declared_names(f);
     const ChargeContext context{module, constants, f, locals, with_loops};
     const RangeLoopFinder range_loops(module, f, &shadows_builtin);
@@ -97,7 +133,8 @@ std::vector<LoopSite> find_loops(const Module& module) {
         *f.body,
         [&](const Stmt& s) {
           if (!is_loop(s)) return;
-          LoopSite site{&s, needs_uniform(s), charged_trip_count(s, context), std::nullopt};
+          LoopSite site{&s, needs_uniform(s), in_uniform_function, under_branch.contains(&s),
+                        charged_trip_count(s, context), std::nullopt};
           // The run-time guard of a range loop is not workgroup-uniform: none around barriers.
           if (!site.charged_trips && !site.needs_uniform_exit) site.range = range_loops(s, context);
           loops.push_back(site);

@@ -17,6 +17,12 @@ namespace kem::wgsl {
 struct LoopSite {
   const Stmt* loop = nullptr;  // a loop, for_ or while_ statement
   bool needs_uniform_exit = false;
+  // The loop's function reaches such a builtin (itself or through what it calls), or is called
+  // by a function that does: a value the loop computes may decide whether a barrier is reached
+  // (MeteringOptions::uniform_exit_in_barrier_functions).
+  bool in_uniform_function = false;
+  // The loop lies inside an `if` or `switch` of its function, whose condition may not be uniform.
+  bool under_branch = false;
   // Set when the loop always runs exactly this many iterations (charged_trip_count): metering
   // charges them once before the loop and leaves its body alone.
   std::optional<uint32_t> charged_trips;

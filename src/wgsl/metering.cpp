@@ -183,9 +183,22 @@ Result<MeteredKernel> meter_parsed(const wgsl::ParsedModule& parsed, const Refle
   const std::map<const wgsl::Stmt*, std::string> exits = wgsl::budget_exits(module, source);
   const std::vector<wgsl::LoopSite> sites = wgsl::find_loops(module);
   // Room for the workgroup flag of loops with barriers? Unknown usage counts as no room.
+  // A barrier-free loop that leaves the workgroup together only because the options widen it.
+  auto widenable = [](const wgsl::LoopSite& l) {
+    return !l.needs_uniform_exit && l.in_uniform_function && !l.charged_trips;
+  };
+  auto widened = [&](const wgsl::LoopSite& l) {
+    switch (options.uniform_exits) {
+      case UniformExits::barrier_loops: return false;
+      case UniformExits::barrier_functions: return widenable(l);
+      case UniformExits::barrier_functions_outside_branches: return widenable(l) && !l.under_branch;
+    }
+    return false;
+  };
+  auto uniform_exit = [&](const wgsl::LoopSite& l) { return l.needs_uniform_exit || widened(l); };
   bool flag_fits = true;
-  if (std::any_of(sites.begin(), sites.end(), [](const wgsl::LoopSite& l) {
-        return l.needs_uniform_exit && !l.charged_trips && !l.range;
+  if (std::any_of(sites.begin(), sites.end(), [&](const wgsl::LoopSite& l) {
+        return uniform_exit(l) && !l.charged_trips && !(l.range && !widened(l));
       })) {
     wgsl::ConstEvaluator constants(module);
     std::optional<uint64_t> used = wgsl::workgroup_storage_bytes(module, constants);
@@ -195,6 +208,7 @@ Result<MeteredKernel> meter_parsed(const wgsl::ParsedModule& parsed, const Refle
       flag_fits ? std::map<const wgsl::Stmt*, const wgsl::Function*>{} : wgsl::loop_functions(module);
   std::set<const wgsl::Function*> counted_functions;
   for (const wgsl::LoopSite& site : sites) {
+    if (options.uniform_exits == UniformExits::barrier_loops ? widenable(site) : widened(site)) ++out.widened_loops;
     if (site.charged_trips) {
       // Charged once, before the statement (and its attributes); its body is left alone.
       if (*site.charged_trips == 0) continue;
@@ -204,7 +218,9 @@ Result<MeteredKernel> meter_parsed(const wgsl::ParsedModule& parsed, const Refle
       ++out.charged_loops;
       continue;
     }
-    if (site.range) {
+    const bool leaves_together = uniform_exit(site);
+    // A range loop's guard is not workgroup-uniform: a widened one is ticked like any other.
+    if (site.range && !leaves_together) {
       // Charged when it starts, skipped when its count does not fit: `if GUARD { LOOP }`, the
       // guard evaluating START and BOUND once more (they are side-effect free and invariant).
       const wgsl::RangeLoop& r = *site.range;
@@ -220,12 +236,12 @@ Result<MeteredKernel> meter_parsed(const wgsl::ParsedModule& parsed, const Refle
     }
     // Just after the body's '{': the check runs at the start of every iteration.
     const uint32_t at = site.loop->body->pos.offset + 1;
-    const char* tick = site.needs_uniform_exit ? "_tick_uniform" : "_tick";
+    const char* tick = leaves_together ? "_tick_uniform" : "_tick";
     auto exit = exits.find(site.loop);
     const std::string leave = exit == exits.end() ? "break;" : exit->second;
     ++out.metered_loops;
-    if (site.needs_uniform_exit) ++out.uniform_loops;
-    if (site.needs_uniform_exit && !flag_fits) {
+    if (leaves_together) ++out.uniform_loops;
+    if (leaves_together && !flag_fits) {
       // The function-scope count (MeteringOptions): declared once at the top of the function.
       const wgsl::Function* f = owners.at(site.loop);
       if (counted_functions.insert(f).second)

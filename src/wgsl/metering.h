@@ -39,9 +39,13 @@
 // workgroup together: each invocation that passed its budget raises a flag in workgroup memory,
 // and the loop reads it with workgroupUniformLoad, whose result WGSL knows to be uniform. Other
 // loops are left by each invocation on its own; WGSL loops reconverge at their exit, so this
-// keeps valid code valid. Known limit: a value computed inside such a barrier-free loop is
-// non-uniform to WGSL's analysis after metering; a kernel that uses it to decide whether to reach
-// a barrier fails to compile when metered (a compile_error, never a hang).
+// keeps valid code valid. But a value computed inside such a barrier-free loop is non-uniform to
+// WGSL's analysis after metering, so a kernel that uses it to decide whether to reach a barrier
+// fails to compile when metered. The executor then meters again with MeteringOptions::
+// uniform_exits widened, so that such loops are left together too (Dawn's graphicsfuzz
+// early-return-and-barrier, issue 19): first every widenable loop of the functions concerned,
+// then those outside `if` and `switch`. If every rewrite fails, the call is a compile_error that
+// names KEM's rewrite, never a hang.
 //
 // SCOPE. Metering targets compute kernels. The meter is a read_write storage buffer, which the
 // vertex stage cannot use, and fragment-only builtins (derivatives) get no uniform exit.
@@ -107,11 +111,26 @@ uint32_t effective_loop_budget(uint32_t operator_budget, std::optional<uint64_t>
 // runaway takes to stop grows, to at most this many iterations per function call.
 inline constexpr uint32_t kUniformLoopCap = 1u << 24;
 
+enum class UniformExits {
+  barrier_loops,     // loops that contain a barrier (directly or through calls)
+  // and every other loop, not charged before it starts, in a function that reaches a barrier or
+  // is called by one that does: a value such a loop computes may decide whether a barrier is
+  // reached
+  barrier_functions,
+  // the same, except loops inside an `if` or `switch` (whose condition may be non-uniform)
+  barrier_functions_outside_branches,
+};
+
 struct MeteringOptions {
   uint32_t group = kMeterGroup;
   uint32_t binding = kMeterBinding;
   // The device's maxComputeWorkgroupStorageSize (WebGPU's default unless the executor says).
   uint64_t workgroup_storage_limit = 16384;
+  // Which loops the workgroup leaves together (UNIFORMITY). More than the default costs a
+  // workgroupUniformLoad (a barrier) per iteration, and a loop in non-uniform control flow cannot
+  // have one; the executor asks for more only when the default rewrite of a kernel Tint accepts
+  // breaks WGSL's uniformity rules (executor/metered_module.h).
+  UniformExits uniform_exits = UniformExits::barrier_loops;
 };
 
 // A position in the user's original source.
@@ -132,6 +151,10 @@ struct MeteredKernel {
   uint32_t capped_loops = 0;   // of which by a function-scope count (no room for the flag)
   uint32_t charged_loops = 0;  // loops of fixed trip count, charged once before they start
   uint32_t range_loops = 0;    // loops of run-time trip count, charged (or skipped) as they start
+  // Loops without barriers that left the workgroup together because of
+  // MeteringOptions::uniform_exits (counted in uniform_loops too); with the default, the loops
+  // UniformExits::barrier_functions would widen.
+  uint32_t widened_loops = 0;
 
   // The original position of a byte offset in `source` (a Dawn message's `offset`).
   OriginalLocation to_original(uint64_t offset) const;

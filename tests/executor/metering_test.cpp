@@ -445,10 +445,18 @@ TEST(Metering, CompileErrorsInAMeteredKernelPointAtTheOriginalSource) {
   EXPECT_EQ(out.error().message.rfind("5:43:", 0), 0u) << out.error().message;
 }
 
-// Issue 19: when Dawn rejects the metered text of a kernel that compiles as written (here the
-// documented uniformity limit: a count from a metered loop decides whether to reach a barrier),
-// the error says that KEM's rewrite caused it, not the user's line alone.
-TEST(Metering, ARewriteThatBreaksAValidKernelSaysSo) {
+void expect_budget_edge(const std::string& source, const std::vector<uint8_t>& input, uint64_t enough) {
+  KEM_ASSERT_OK(run_with(source, input, enough));
+  auto over = run_with(source, input, enough - 1);
+  ASSERT_FALSE(over.ok()) << "a budget of " << enough - 1 << " was enough";
+  EXPECT_EQ(over.error().code, ErrorCode::budget_exceeded) << over.error().message;
+}
+
+// Issue 19: a count from a barrier-free loop decides whether to reach a barrier. Each invocation
+// leaving that loop on its own would make the count non-uniform to WGSL, and Dawn would reject
+// the default rewrite of a valid kernel; the executor meters again with the loop left by the
+// workgroup together (MeteringOptions::uniform_exits), and the budget stays exact.
+TEST(Metering, ACountFromALoopMayDecideWhetherToReachABarrier) {
   const std::string source = kHeader +
                              "@compute @workgroup_size(4) fn main(@builtin(local_invocation_index) l: u32) {\n"
                              "  var n = 0u;\n"
@@ -456,9 +464,71 @@ TEST(Metering, ARewriteThatBreaksAValidKernelSaysSo) {
                              "  if (n > 3u) { workgroupBarrier(); }\n"
                              "  dst[l] = n;\n"
                              "}\n";
+  // The default rewrite is the one Dawn rejects; the wider one widens exactly this loop.
+  Result<MeteredKernel> plain_rewrite = meter_wgsl(source, MeteringOptions{});
+  KEM_ASSERT_OK(plain_rewrite);
+  EXPECT_EQ(plain_rewrite->widened_loops, 1u);
+  EXPECT_EQ(plain_rewrite->uniform_loops, 0u);
+  MeteringOptions wider;
+  wider.uniform_exits = UniformExits::barrier_functions;
+  Result<MeteredKernel> widened = meter_wgsl(source, wider);
+  KEM_ASSERT_OK(widened);
+  EXPECT_EQ(widened->uniform_loops, 1u);
+  expect_metered_and_plain(source, u32_bytes({5, 0, 0, 0}), u32_bytes({5, 5, 5, 5}));
+  expect_budget_edge(source, u32_bytes({5, 0, 0, 0}), 5);
+}
+
+// The same through a called function, whose loop the caller's barrier decision depends on.
+TEST(Metering, ACountFromACalledFunctionsLoopMayDecideABarrier) {
+  const std::string source = kHeader +
+                             "fn count(m: u32) -> u32 {\n"
+                             "  var n = 0u;\n"
+                             "  while (n < m) { n += 1u; }\n"
+                             "  return n;\n"
+                             "}\n"
+                             "@compute @workgroup_size(4) fn main(@builtin(local_invocation_index) l: u32) {\n"
+                             "  let n = count(src[0]);\n"
+                             "  if (n > 3u) { workgroupBarrier(); }\n"
+                             "  dst[l] = n * 2u;\n"
+                             "}\n";
+  expect_metered_and_plain(source, u32_bytes({6, 0, 0, 0}), u32_bytes({12, 12, 12, 12}));
+  expect_budget_edge(source, u32_bytes({6, 0, 0, 0}), 6);
+}
+
+// A loop inside a non-uniform `if` cannot be left together (workgroupUniformLoad must be in
+// uniform control flow), so the second retry widens only the loops outside branches.
+TEST(Metering, ALoopInANonUniformBranchKeepsItsOwnExit) {
+  const std::string source = kHeader +
+                             "@compute @workgroup_size(4) fn main(@builtin(local_invocation_index) l: u32) {\n"
+                             "  var n = 0u;\n"
+                             "  for (var i = 0u; i < src[0]; i++) { n += 1u; }\n"
+                             "  var k = 0u;\n"
+                             "  if (l == 0u) { for (var j = 0u; j < src[0]; j++) { k += 2u; } }\n"
+                             "  if (n > 3u) { workgroupBarrier(); }\n"
+                             "  dst[l] = n + k;\n"
+                             "}\n";
+  expect_metered_and_plain(source, u32_bytes({5, 0, 0, 0}), u32_bytes({15, 5, 5, 5}));
+  // Invocation 0 runs both loops: 5 + 5 iterations.
+  expect_budget_edge(source, u32_bytes({5, 0, 0, 0}), 10);
+}
+
+// When Dawn rejects every rewrite of a kernel that compiles as written (here the deciding loop
+// lies in a uniform branch, and the other loop in a non-uniform one: the wider rewrite puts a
+// workgroupUniformLoad there, the narrower widens neither), the error says that KEM's rewrite
+// caused it, not the user's line alone.
+TEST(Metering, ARewriteThatBreaksAValidKernelSaysSo) {
+  const std::string source = kHeader +
+                             "@compute @workgroup_size(4) fn main(@builtin(local_invocation_index) l: u32) {\n"
+                             "  var n = 0u;\n"
+                             "  if (src[1] == 0u) { for (var i = 0u; i < src[0]; i++) { n += 1u; } }\n"
+                             "  var k = 0u;\n"
+                             "  if (l == 0u) { for (var j = 0u; j < src[0]; j++) { k += 2u; } }\n"
+                             "  if (n > 3u) { workgroupBarrier(); }\n"
+                             "  dst[l] = n + k;\n"
+                             "}\n";
   auto plain = run_with(source, u32_bytes({5, 0, 0, 0}), std::nullopt, /*unmetered=*/true);
   KEM_ASSERT_OK(plain);
-  EXPECT_EQ(*plain, u32_bytes({5, 5, 5, 5}));
+  EXPECT_EQ(*plain, u32_bytes({15, 5, 5, 5}));
   auto metered = run_with(source, u32_bytes({5, 0, 0, 0}));
   ASSERT_FALSE(metered.ok());
   EXPECT_EQ(metered.error().code, ErrorCode::compile_error);
@@ -467,6 +537,7 @@ TEST(Metering, ARewriteThatBreaksAValidKernelSaysSo) {
                                           0),
             0u)
       << metered.error().message;
+  EXPECT_NE(metered.error().message.find("uniform control flow"), std::string::npos) << metered.error().message;
 }
 
 TEST(Metering, AKernelMayNotDeclareTheReservedBinding) {

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "sample_run.h"
+#include "executor/metered_module.h"
 #include "webgpu/device.h"
 #include "webgpu/instance.h"
 #include "wgsl/metering.h"
@@ -34,15 +35,18 @@ std::string one_line(const std::string& message) {
   return line;
 }
 
-// KEM's front end as compile_kernel runs it for a metered call: parse, reflect, meter.
-Result<MeteredKernel> front_end(std::string_view source, uint64_t workgroup_storage_limit) {
+// KEM's front end as compile_kernel runs it for a metered call: parse, reflect; metering and
+// Dawn's compile of its text, with the executor's retry, follow in compile_metered.
+struct FrontEnd {
+  Result<wgsl::ParsedModule> parsed;
+  Result<Reflection> reflection;
+};
+
+FrontEnd front_end(std::string_view source) {
   Result<wgsl::ParsedModule> parsed = wgsl::parse_kernel(source);
-  if (!parsed) return parsed.take_error();
+  if (!parsed) return {parsed.error(), parsed.error()};
   Result<Reflection> reflection = reflect(*parsed);
-  if (!reflection) return reflection.take_error();
-  MeteringOptions options;
-  options.workgroup_storage_limit = workgroup_storage_limit;
-  return meter(*parsed, *reflection, options);
+  return {std::move(parsed), std::move(reflection)};
 }
 
 // Test hook (fault_test.sh): KEM_CONFORMANCE_TEST_FAULT=crash:NAME or stall:NAME makes the child
@@ -57,17 +61,21 @@ void injected_fault(const std::string& file) {
 }
 
 std::string verdict(gpu::Device& device, const std::string& file, const std::string& source, int fd, bool run) {
-  Result<MeteredKernel> kem = front_end(source, device.limits().maxComputeWorkgroupStorageSize);
+  FrontEnd kem = front_end(source);
   emit(fd, "~front\n");
   injected_fault(file);
   // Module creation is Tint's verdict; the compute pipeline (lavapipe's compile) is not made.
   auto tint = device.compile(source);
   emit(fd, "~tint\n");
-  if (!tint) return kem ? "tint-rejects\tKEM accepts; Tint: " + one_line(tint.error().message)
-                        : "tint-rejects\tboth reject; Tint: " + one_line(tint.error().message);
-  if (!kem) return "kem-refuses\t" + one_line(kem.error().message);  // the driver sorts contract reasons
-  auto metered = device.compile(kem->source);
-  if (!metered) return "metered-rejected\t" + one_line(metered.error().message);
+  if (!tint) return kem.reflection ? "tint-rejects\tKEM accepts; Tint: " + one_line(tint.error().message)
+                                   : "tint-rejects\tboth reject; Tint: " + one_line(tint.error().message);
+  if (!kem.reflection) return "kem-refuses\t" + one_line(kem.reflection.error().message);
+  MeteringOptions options;
+  options.workgroup_storage_limit = device.limits().maxComputeWorkgroupStorageSize;
+  executor::MeteredModule metered = executor::compile_metered(device, *kem.parsed, *kem.reflection, options);
+  // The driver sorts contract reasons (the meter's reserved binding is one).
+  if (!metered.kernel) return "kem-refuses\t" + one_line(metered.kernel.error().message);
+  if (!*metered.module) return "metered-rejected\t" + one_line(metered.module->error().message);
   if (!run) return "agree-accept\t";
   emit(fd, "~run\n");  // pipelines from here on: lavapipe compiles, both ways
   return compare_metered_run(source);
