@@ -9,8 +9,10 @@
 //                                            200 KB)
 //   kem_wgsl_front_end_bench dump FILE...    reflection and metering of each file, or the error
 //   kem_wgsl_front_end_bench worst [N] [L]   one front end run, in s, of each worst case of
-//                                            issue 19: a chain of N functions (default 20,000)
-//                                            and L loops of run-time bound (default 10,000)
+//                                            issue 19: a chain of N functions (default 20,000),
+//                                            L loops of run-time bound (default 10,000), and
+//                                            about 1 MiB each of nested loops in a function
+//                                            with a barrier, statements, deep expressions
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -167,9 +169,54 @@ std::string many_range_loops(int loops) {
   return s + "  out[0] = t;\n}\n";
 }
 
+constexpr size_t kMiB = 1u << 20;
+
+// Nests of `depth` loops, each inside an `if`, repeated up to about `bytes`, in a function that
+// reaches a barrier: every loop is widenable and each walk of a nest is as deep as the parser
+// allows (kMaxNesting is 256; an `if` and a loop take two levels each).
+std::string nested_loops_near_a_barrier(int depth, size_t bytes) {
+  std::string s = "@group(0) @binding(0) var<storage, read> src: array<u32>;\n"
+                  "@group(0) @binding(1) var<storage, read_write> out: array<u32>;\n"
+                  "@compute @workgroup_size(4) fn main(@builtin(local_invocation_index) l: u32) {\n  var t = 0u;\n";
+  while (s.size() < bytes) {
+    for (int d = 0; d < depth; ++d) s += "if (src[" + std::to_string(d % 7) + "] > t) { while (t < src[2]) { ";
+    s += "t += 1u;";
+    for (int d = 0; d < depth; ++d) s += " } }";
+    s += "\n";
+  }
+  return s + "  if (t > 3u) { workgroupBarrier(); }\n  out[l] = t;\n}\n";
+}
+
+// About `bytes` of straight-line statements in one entry point.
+std::string straight_line(size_t bytes) {
+  std::string s = "@group(0) @binding(0) var<storage, read> src: array<u32>;\n"
+                  "@group(0) @binding(1) var<storage, read_write> out: array<u32>;\n"
+                  "@compute @workgroup_size(1) fn main() {\n  var t = src[0];\n";
+  for (int i = 0; s.size() < bytes; ++i) s += "  t = (t * 3u + (t >> 2u)) ^ " + std::to_string(i) + "u;\n";
+  return s + "  out[0] = t;\n}\n";
+}
+
+// Statements whose expressions are `height` operators deep (the parser allows 1,024 levels; a
+// parenthesis is a statement-nesting level too, of which it allows 256),
+// repeated up to about `bytes`.
+std::string deep_expressions(int height, size_t bytes) {
+  std::string s = "@group(0) @binding(0) var<storage, read> src: array<u32>;\n"
+                  "@group(0) @binding(1) var<storage, read_write> out: array<u32>;\n"
+                  "@compute @workgroup_size(1) fn main() {\n  var t = src[0];\n";
+  while (s.size() < bytes) {
+    s += "  t = t";  // a left-associative chain: each operator one level above the last
+    for (int i = 0; i < height; ++i) s += i % 2 ? " + t" : " - t";
+    s += ";\n";
+  }
+  return s + "  out[0] = t;\n}\n";
+}
+
 int worst_mode(int functions, int loops) {
   const Kernel cases[] = {{"chain of " + std::to_string(functions) + " functions", chained_functions(functions)},
-                          {std::to_string(loops) + " range loops", many_range_loops(loops)}};
+                          {std::to_string(loops) + " range loops", many_range_loops(loops)},
+                          {"nests of 60 loops, barrier", nested_loops_near_a_barrier(60, kMiB)},
+                          {"1 MiB of statements", straight_line(kMiB)},
+                          {"expressions 1,000 deep", deep_expressions(1000, kMiB)}};
   std::printf("%-28s %9s %9s\n", "case", "bytes", "seconds");
   for (const Kernel& k : cases) {
     const auto t0 = std::chrono::steady_clock::now();
