@@ -235,41 +235,85 @@ std::optional<RangeLoop> RangeLoopFinder::operator()(const Stmt& loop, const Cha
   return out;
 }
 
-namespace {
-
-std::string print_templates(const Expr& e) {
-  if (e.template_args.empty()) return "";
-  std::string s = "<";
-  for (size_t i = 0; i < e.template_args.size(); ++i) s += (i ? ", " : "") + print_expr(*e.template_args[i]);
-  return s + ">";
-}
-
-// An operand of [] or `.`: parenthesised unless it is already a primary or postfix expression.
-std::string print_base(const Expr& e) {
-  if (e.kind == ExprKind::unary || e.kind == ExprKind::binary) return "(" + print_expr(e) + ")";
-  return print_expr(e);
-}
-
-}  // namespace
-
-std::string print_expr(const Expr& e) {
-  switch (e.kind) {
-    case ExprKind::int_literal:
-    case ExprKind::float_literal:
-    case ExprKind::bool_literal: return e.text;
-    case ExprKind::identifier: return e.text + print_templates(e);
-    case ExprKind::call: {
-      std::string s = e.text + print_templates(e) + "(";
-      for (size_t i = 0; i < e.operands.size(); ++i) s += (i ? ", " : "") + print_expr(*e.operands[i]);
-      return s + ")";
+// Iterative, with its own work list: an expression may be as high as the parser allows
+// (kMaxExpressionHeight), and recursion that deep, with a string per level, overflowed a
+// 256 KiB thread stack (tests/wgsl/small_stack_test.cpp).
+std::string print_expr(const Expr& root) {
+  // Text to append, or an expression to print (as the operand of [] or `.`, parenthesised
+  // unless it is a primary or postfix expression). Printed in the reverse order of pushing.
+  struct Item {
+    const Expr* expr = nullptr;
+    bool as_base = false;
+    std::string_view text;
+  };
+  std::vector<Item> work{{&root, false, {}}};
+  auto text = [&](std::string_view t) { work.push_back({nullptr, false, t}); };
+  auto expr = [&](const Expr& e, bool as_base = false) { work.push_back({&e, as_base, {}}); };
+  // "<a, b>" or "", then "(x, y)" for a call: pushed last part first.
+  auto list = [&](const std::vector<ExprPtr>& items, std::string_view open, std::string_view close) {
+    text(close);
+    for (size_t i = items.size(); i-- > 0;) {
+      expr(*items[i]);
+      if (i > 0) text(", ");
     }
-    case ExprKind::index: return print_base(*e.operands[0]) + "[" + print_expr(*e.operands[1]) + "]";
-    case ExprKind::member: return print_base(*e.operands[0]) + "." + e.text;
-    case ExprKind::unary: return e.text + print_base(*e.operands[0]);
-    case ExprKind::binary:
-      return "(" + print_expr(*e.operands[0]) + ") " + e.text + " (" + print_expr(*e.operands[1]) + ")";
+    text(open);
+  };
+  std::string out;
+  while (!work.empty()) {
+    const Item item = work.back();
+    work.pop_back();
+    if (!item.expr) {
+      out += item.text;
+      continue;
+    }
+    const Expr& e = *item.expr;
+    const bool operator_expr = e.kind == ExprKind::unary || e.kind == ExprKind::binary;
+    if (item.as_base && operator_expr) {
+      text(")");
+      expr(e);
+      text("(");
+      continue;
+    }
+    switch (e.kind) {
+      case ExprKind::int_literal:
+      case ExprKind::float_literal:
+      case ExprKind::bool_literal: out += e.text; break;
+      case ExprKind::identifier:
+        out += e.text;
+        if (!e.template_args.empty()) list(e.template_args, "<", ">");
+        break;
+      case ExprKind::call:
+        out += e.text;
+        list(e.operands, "(", ")");
+        if (!e.template_args.empty()) list(e.template_args, "<", ">");
+        break;
+      case ExprKind::index:
+        text("]");
+        expr(*e.operands[1]);
+        text("[");
+        expr(*e.operands[0], true);
+        break;
+      case ExprKind::member:
+        text(e.text);
+        text(".");
+        expr(*e.operands[0], true);
+        break;
+      case ExprKind::unary:
+        out += e.text;
+        expr(*e.operands[0], true);
+        break;
+      case ExprKind::binary:
+        out += "(";
+        text(")");
+        expr(*e.operands[1]);
+        text(" (");
+        text(e.text);
+        text(") ");
+        expr(*e.operands[0]);
+        break;
+    }
   }
-  return "";
+  return out;
 }
 
 }  // namespace kem::wgsl

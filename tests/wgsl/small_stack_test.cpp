@@ -1,5 +1,6 @@
-// The front end on a thread with a 256 KiB stack (issue 19): the longest constant chain and the
-// deepest template nesting that KEM accepts must not overflow it, in release and under ASan. No
+// The front end on a thread with a 256 KiB stack (issue 19): the longest constant chain, the
+// deepest template and statement nesting and the highest expression that KEM accepts must not
+// overflow it, in release and under ASan. No
 // recursion depth grows with a chain of named constants (const_eval.h), and template lists stop
 // at Tint's 127 levels (parser.h).
 #include <gtest/gtest.h>
@@ -105,6 +106,71 @@ TEST(SmallStack, TheDeepestTemplateNestingTintAllows) {
     Result<Reflection> deeper = reflect_wgsl(too_deep);
     ASSERT_FALSE(deeper.ok());
     EXPECT_EQ(deeper.error().message, "1:778: nesting is too deep (more than 127 template lists)");
+  });
+}
+
+// Loops in `if`s, nested `pairs` times, in a function that reaches a barrier: every walk of
+// metering (the loop finder, the branch walk of the uniformity retry, the rewrite) goes the
+// whole depth.
+std::string nested_kernel(size_t pairs) {
+  return "@group(0) @binding(0) var<storage, read> src: array<u32>;\n"
+         "@group(0) @binding(1) var<storage, read_write> out: array<u32>;\n"
+         "@compute @workgroup_size(4) fn main(@builtin(local_invocation_index) l: u32) {\n"
+         "  var t = 0u;\n  " +
+         repeat("if (src[1] > t) { while (t < src[2]) { ", pairs) + "t += 1u;" + repeat(" } }", pairs) +
+         "\n  if (t > 3u) { workgroupBarrier(); }\n  out[l] = t;\n}\n";
+}
+
+TEST(SmallStack, TheDeepestStatementNestingInEveryMeteringMode) {
+  size_t deepest = 0;  // the most pairs the parser accepts (kMaxNesting levels in all)
+  for (size_t pairs = wgsl::kMaxNesting; pairs > 0 && deepest == 0; --pairs)
+    if (reflect_wgsl(nested_kernel(pairs)).ok()) deepest = pairs;
+  ASSERT_GE(deepest, 60u);
+  const std::string ok = nested_kernel(deepest);
+  Result<Reflection> deeper = reflect_wgsl(nested_kernel(deepest + 1));
+  ASSERT_FALSE(deeper.ok());
+  EXPECT_NE(deeper.error().message.find("nesting is too deep (more than 256 levels)"), std::string::npos)
+      << deeper.error().message;
+  run_on_small_stack([&] {
+    ASSERT_TRUE(reflect_wgsl(ok).ok());
+    for (UniformExits mode : {UniformExits::barrier_loops, UniformExits::barrier_functions,
+                              UniformExits::barrier_functions_outside_branches}) {
+      MeteringOptions options;
+      options.uniform_exits = mode;
+      Result<MeteredKernel> m = meter_wgsl(ok, options);
+      ASSERT_TRUE(m.ok()) << m.error().message;
+      EXPECT_EQ(m->metered_loops, deepest);
+      EXPECT_EQ(m->widened_loops, mode == UniformExits::barrier_functions ? deepest : mode == UniformExits::barrier_loops ? deepest : 0u);
+    }
+  });
+}
+
+// A range loop's guard prints its bound again (print_expr): a bound as high as the parser
+// allows, on the small stack.
+TEST(SmallStack, TheHighestExpressionInARangeLoopsGuard) {
+  auto kernel = [](size_t operators) {
+    std::string bound = "src[0]";
+    for (size_t i = 0; i < operators; ++i) bound += i % 2 ? " + src[1]" : " - src[2]";
+    return "@group(0) @binding(0) var<storage, read> src: array<u32>;\n"
+           "@group(0) @binding(1) var<storage, read_write> out: array<u32>;\n"
+           "@compute @workgroup_size(1) fn main() {\n"
+           "  var t = 0u;\n"
+           "  for (var i = 0u; i < " + bound + "; i++) { t += i; }\n"
+           "  out[0] = t;\n}\n";
+  };
+  size_t highest = 0;
+  for (size_t n = wgsl::kMaxExpressionHeight; n > 0 && highest == 0; --n)
+    if (reflect_wgsl(kernel(n)).ok()) highest = n;
+  ASSERT_GE(highest, 1000u);
+  const std::string ok = kernel(highest);
+  run_on_small_stack([&] {
+    Result<MeteredKernel> m = meter_wgsl(ok);
+    ASSERT_TRUE(m.ok()) << m.error().message;
+    EXPECT_EQ(m->range_loops, 1u);
+    // The guard holds the bound as print_expr writes it: every operation parenthesised.
+    std::string printed = "src[0]";
+    for (size_t i = 0; i < highest; ++i) printed = "(" + printed + (i % 2 ? ") + (src[1])" : ") - (src[2])");
+    EXPECT_NE(m->source.find("_range_u32(0u, " + printed + ", 1u, true, false)"), std::string::npos);
   });
 }
 
