@@ -80,6 +80,7 @@ void register_kem_warm();
 void register_raw_dawn();
 void register_concurrency();
 void register_compute();
+void register_kernel_shapes();  // issue 18: kernel-only speed of WGSL variants
 void register_transfer_sweep();  // run only when named (bench/run-on-gpu.sh group staged-sweep)
 void release_transfer_sweep();   // before exit
 

@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   kem::bench::register_raw_dawn();
   kem::bench::register_concurrency();
   kem::bench::register_compute();
+  kem::bench::register_kernel_shapes();
   kem::bench::register_transfer_sweep();
   benchmark::RunSpecifiedBenchmarks();
   kem::bench::release_transfer_sweep();

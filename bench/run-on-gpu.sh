@@ -12,7 +12,7 @@
 # cap and gets no more than what is left, keeping 20 s for the report.
 # Environment: KEM_BENCH_REPETITIONS (5), KEM_BENCH_MIN_TIME (0.5 s), KEM_BENCH_FMA_ITERATIONS
 # (16384, also passed to the PyTorch peer), KEM_BENCH_GROUPS (kem_bench groups to run, default
-# "transfer poc concurrency-compute cold-metering others"), KEM_RUN_TESTS=0 and KEM_RUN_TORCH=0
+# "transfer poc concurrency-compute cold-metering kernel-shapes others"), KEM_RUN_TESTS=0 and KEM_RUN_TORCH=0
 # to leave those steps out.
 set -uo pipefail
 start=$SECONDS
@@ -59,11 +59,13 @@ bench_group() {  # name, cap in seconds, filter
   ((status != 0)) && echo "kem_bench $name: exit status $status" | tee -a "$out/bench-$name.txt"
   grep -E '_median|ERROR' "$out/bench-$name.txt" | awk '!seen[$0]++'
 }
-known='BM_(ColdExecutorAndCall|LoopHeavy|PocDesign|WarmCall|RawDawn|RawDawnKernelOnly|WarmConcurrent|ComputeWarm|ComputeRawDawn|StagedSweep)'
+known='BM_(ColdExecutorAndCall|LoopHeavy|PocDesign|WarmCall|RawDawn|RawDawnKernelOnly|WarmConcurrent|ComputeWarm|ComputeRawDawn|StagedSweep|KernelShape)'
 bench_group transfer 200 '^BM_(WarmCall|RawDawn|RawDawnKernelOnly)/'
 bench_group poc 120 '^BM_PocDesign/'
 bench_group concurrency-compute 90 '^BM_(WarmConcurrent|ComputeWarm|ComputeRawDawn)(/|$)'
 bench_group cold-metering 60 '^BM_(ColdExecutorAndCall|LoopHeavy)(/|$)'
+# Issue 18: kernels alone (bench/kernel_shape_bench.cpp), the variants the report compares.
+bench_group kernel-shapes 150 '^BM_KernelShape/(fma/(as_written|metered)|double/(u32|u32_metered|vec4|vec4_metered|device_copy))/'
 # Anything else in kem_bench (benchmarks added by other files), by family name.
 others=$("$dev"/kem_bench --benchmark_list_tests 2>/dev/null | cut -d/ -f1 | sort -u | grep -vxE "$known" | paste -sd'|')
 [[ -n $others ]] && bench_group others 120 "^($others)(/|$)"
