@@ -1,8 +1,9 @@
-// Pre-order walks over the syntax tree. Recursion depth is bounded by the parser's limits
-// (kMaxNesting statements, kMaxExpressionHeight expressions), so walks cannot overflow the stack.
+// Pre-order walks over the syntax tree. Statement walks recurse, bounded by the parser's
+// kMaxNesting (256); expression walks keep their own work list.
 #pragma once
 
 #include <functional>
+#include <vector>
 
 #include "ast.h"
 
@@ -11,10 +12,18 @@ namespace kem::wgsl {
 using ExprVisitor = std::function<void(const Expr&)>;
 using StmtVisitor = std::function<void(const Stmt&)>;
 
-inline void visit_expr(const Expr& e, const ExprVisitor& on_expr) {
-  on_expr(e);
-  for (const auto& t : e.template_args) visit_expr(*t, on_expr);
-  for (const auto& o : e.operands) visit_expr(*o, on_expr);
+// Iterative: an expression may be kMaxExpressionHeight (1,024) levels high, and recursion that
+// deep overflowed a 256 KiB stack under AddressSanitizer (tests/wgsl/small_stack_test.cpp).
+inline void visit_expr(const Expr& root, const ExprVisitor& on_expr) {
+  std::vector<const Expr*> work{&root};
+  while (!work.empty()) {
+    const Expr& e = *work.back();
+    work.pop_back();
+    on_expr(e);
+    // Pushed in reverse, so that they are visited in order: template arguments, then operands.
+    for (auto o = e.operands.rbegin(); o != e.operands.rend(); ++o) work.push_back(o->get());
+    for (auto t = e.template_args.rbegin(); t != e.template_args.rend(); ++t) work.push_back(t->get());
+  }
 }
 
 // Every statement nested in `s` (including `s`) and every expression they contain.

@@ -16,22 +16,23 @@
 namespace kem {
 namespace {
 
-// 256 KiB in a release build, where the deepest statement nesting needs between 64 and 128 KiB
-// (measured): room to spare on any thread KEM parses on (its own have 8 MiB; the BEAM's dirty
-// schedulers 320 KiB). AddressSanitizer's Debug build has frames several times larger: there
-// the same nesting needs between 256 and 512 KiB (measured), in the recursive-descent parser,
-// so the stack is 1 MiB there.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr size_t kSmallStack = 1024 * 1024;
-#else
 constexpr size_t kSmallStack = 256 * 1024;
+// For the deepest statement nesting and the highest expression, which the recursive-descent
+// parser, the statement walks and the syntax tree's destructors follow: in a release build they
+// need between 64 and 128 KiB (measured), so 256 KiB leaves room on any thread KEM parses on
+// (its own have 8 MiB; the BEAM's dirty schedulers 320 KiB). AddressSanitizer's Debug frames are
+// several times larger: there they need between 256 and 512 KiB (measured), and get 1 MiB.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr size_t kDeepStack = 1024 * 1024;
+#else
+constexpr size_t kDeepStack = kSmallStack;
 #endif
 
-// Runs `work` on a new thread whose stack is kSmallStack bytes (std::thread cannot set it).
-void run_on_small_stack(const std::function<void()>& work) {
+// Runs `work` on a new thread whose stack is `size` bytes (std::thread cannot set it).
+void run_on_small_stack(const std::function<void()>& work, size_t size = kSmallStack) {
   pthread_attr_t attr;
   ASSERT_EQ(pthread_attr_init(&attr), 0);
-  ASSERT_EQ(pthread_attr_setstacksize(&attr, kSmallStack), 0);
+  ASSERT_EQ(pthread_attr_setstacksize(&attr, size), 0);
   pthread_t thread;
   auto body = [](void* arg) -> void* {
     (*static_cast<const std::function<void()>*>(arg))();
@@ -151,7 +152,7 @@ TEST(SmallStack, TheDeepestStatementNestingInEveryMeteringMode) {
       EXPECT_EQ(m->metered_loops, deepest);
       EXPECT_EQ(m->widened_loops, mode == UniformExits::barrier_functions ? deepest : mode == UniformExits::barrier_loops ? deepest : 0u);
     }
-  });
+  }, kDeepStack);
 }
 
 // A range loop's guard prints its bound again (print_expr): a bound as high as the parser
@@ -180,7 +181,7 @@ TEST(SmallStack, TheHighestExpressionInARangeLoopsGuard) {
     std::string printed = "src[0]";
     for (size_t i = 0; i < highest; ++i) printed = "(" + printed + (i % 2 ? ") + (src[1])" : ") - (src[2])");
     EXPECT_NE(m->source.find("_range_u32(0u, " + printed + ", 1u, true, false)"), std::string::npos);
-  });
+  }, kDeepStack);
 }
 
 }  // namespace
