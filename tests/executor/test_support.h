@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <future>
@@ -15,9 +17,13 @@
 
 namespace kem::test {
 
+// From the source tree the binary was built in, or else from kernels/ under the working folder:
+// the GPU machine runs binaries built here from a copy of the tree at another path (issue 18).
 inline std::string read_kernel(const std::string& name) {
   std::ifstream file(std::string(KEM_SOURCE_DIR) + "/kernels/" + name);
-  EXPECT_TRUE(file.good()) << "missing kernel " << name;
+  if (!file) file.open("kernels/" + name);
+  EXPECT_TRUE(file.good()) << "missing kernel " << name << " (in " << KEM_SOURCE_DIR
+                           << "/kernels or ./kernels)";
   std::stringstream s;
   s << file.rdbuf();
   return s.str();
@@ -82,6 +88,38 @@ inline const char* const kSpinKernel =
     "  for (var i = 0u; i < input[0]; i++) { x = x * 1664525u + 1013904223u; }\n"
     "  if (id.x < arrayLength(&output)) { output[id.x] = x; }\n"
     "}\n";
+
+// A loop budget that lets kSpinKernel run as long as spin_iterations_lasting asks.
+inline constexpr uint32_t kSpinLoopBudget = 0xFFFFFFFFu;
+
+// How many kSpinKernel iterations keep the adapter behind `runner` (an Executor or an
+// ExecutorPool) busy for about `target`, over `words` invocations: measured, doubling from 2^10
+// until one call takes 20 ms or more, then scaled, at most `most`. No fixed count is slow on
+// both adapters this project runs on: lavapipe is about a thousand times slower per iteration
+// than an H200 (issue 18). The runner's loop budget must allow the count (kSpinLoopBudget).
+template <typename Runner>
+uint32_t spin_iterations_lasting(Runner& runner, std::chrono::milliseconds target, size_t words,
+                                 uint64_t most = uint64_t{1} << 31) {
+  std::vector<uint8_t> input(words * 4, 0);
+  for (uint64_t n = 1024;; n *= 2) {
+    const uint32_t count = static_cast<uint32_t>(std::min(n, most));
+    std::memcpy(input.data(), &count, 4);
+    KernelRequest r;
+    r.source = kSpinKernel;
+    r.input = input;
+    const auto start = std::chrono::steady_clock::now();
+    auto out = runner.run(r);
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    if (!out) {
+      ADD_FAILURE() << "calibrating the spin kernel: " << out.error().message;
+      return count;
+    }
+    if (took >= std::chrono::milliseconds(20) || count >= most) {
+      const double wanted = std::chrono::duration<double>(target).count() / took.count() * count;
+      return static_cast<uint32_t>(std::clamp<double>(wanted, 1, static_cast<double>(most)));
+    }
+  }
+}
 
 // kSpinKernel's output word `index` after `iterations` steps, computed on the CPU.
 inline uint32_t spin_reference(uint32_t index, uint32_t iterations) {

@@ -19,12 +19,16 @@ TEST(Threads, AnExecutorJoinsEveryThreadItStartedWhenDestroyed) {
   const std::string source = read_kernel("double-integer.wgsl");
   std::vector<uint8_t> small{1, 3, 5, 7};
   std::vector<uint8_t> large(64u << 10, 1);
-  std::vector<uint8_t> slow_input = u32_bytes({1u << 19});  // well past 50 ms on a CPU driver
-  slow_input.resize(16384, 0);
+  std::vector<uint8_t> slow_input;
   {
-    // A first executor, so that whatever the driver and Dawn start once per process is counted.
-    auto warm = Executor::create();
+    // A first executor, so that whatever the driver and Dawn start once per process is counted;
+    // it also measures how many spin iterations last well past 50 ms on this adapter.
+    ExecutorOptions options;
+    options.loop_budget = kSpinLoopBudget;
+    auto warm = Executor::create(options);
     KEM_ASSERT_OK(warm);
+    slow_input = u32_bytes({spin_iterations_lasting(**warm, std::chrono::milliseconds(500), 4096)});
+    slow_input.resize(16384, 0);
   }
   const size_t before = threads_of_this_process();
   {
@@ -32,6 +36,7 @@ TEST(Threads, AnExecutorJoinsEveryThreadItStartedWhenDestroyed) {
     options.staged_transfer_bytes = 4096;  // the large call goes staged: copy threads
     options.staging_chunk_bytes = 16384;
     options.staging_copy_threads = 2;
+    options.loop_budget = kSpinLoopBudget;
     auto executor = Executor::create(options);
     KEM_ASSERT_OK(executor);
     KernelRequest r;
