@@ -12,12 +12,14 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <memory>
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kem/executor.h"
@@ -60,16 +62,60 @@ bool submit_and_wait(Submit&& submit, std::vector<uint8_t>& out) {
   return waiter->ok;
 }
 
+
+// The example kernel: from the source tree of the build, else from ./kernels (the GPU machine
+// runs this binary from a copy of the tree at another path).
+std::string double_integer() {
+  std::string source = read_file(std::string(KEM_SOURCE_DIR) + "/kernels/double-integer.wgsl");
+  return source.empty() ? read_file("kernels/double-integer.wgsl") : source;
+}
+
+// `threads` callers, each submitting 4-byte calls through the service and waiting for each, for
+// `seconds`: calls per second in all (every output checked). The C++ twin of nif_cost:concurrent.
+int service_threads(int threads, double seconds) {
+  kem::ServiceOptions options;
+  options.devices.adapters = {""};
+  options.store.disk_cache = false;
+  auto created = kem::Service::create(options);
+  if (!created) return fprintf(stderr, "kem_nif_cost: %s\n", created.error().message.c_str()), 1;
+  kem::Service& service = **created;
+  const std::string source = double_integer();
+  std::atomic<long> done{0}, wrong{0};
+  const auto stop = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  std::vector<std::thread> callers;
+  for (int t = 0; t < threads; ++t)
+    callers.emplace_back([&] {
+      const std::vector<uint8_t> input{1, 3, 5, 7}, expected{2, 6, 10, 14};
+      kem::KernelRequest request;
+      request.source = source;
+      request.input = input;
+      request.timeout = std::chrono::milliseconds(30000);
+      std::vector<uint8_t> out;
+      while (std::chrono::steady_clock::now() < stop) {
+        const bool ok = submit_and_wait([&](kem::Completion c) {
+          service.submit(kem::KernelRef::inline_source(source), request, std::move(c));
+        }, out);
+        (ok && out == expected ? done : wrong)++;
+      }
+    });
+  for (auto& c : callers) c.join();
+  printf("C++ service, %d threads: %.0f calls/s (%ld calls, %ld wrong or failed)\n", threads, done / seconds,
+         done.load(), wrong.load());
+  return wrong ? 1 : 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 4 && std::string(argv[1]) == "service-threads") return service_threads(std::stoi(argv[2]), std::stod(argv[3]));
   if (argc != 5) {
-    fprintf(stderr, "usage: kem_nif_cost submit|run|service CALLS WARMUP SAMPLES_FILE\n");
+    fprintf(stderr, "usage: kem_nif_cost submit|run|pool|service CALLS WARMUP SAMPLES_FILE\n"
+                    "       kem_nif_cost service-threads THREADS SECONDS\n");
     return 2;
   }
   const std::string mode = argv[1];
   const long calls = std::stol(argv[2]), warmup = std::stol(argv[3]);
-  const std::string source = read_file(std::string(KEM_SOURCE_DIR) + "/kernels/double-integer.wgsl");
+  const std::string source = double_integer();
   const std::vector<uint8_t> input{1, 3, 5, 7};
   const std::vector<uint8_t> expected{2, 6, 10, 14};
 

@@ -5,8 +5,10 @@
 %%%   api  kem:execute({source, Wgsl}, Input): the public API (option checks, then the same
 %%%        NIF call).
 %%% main([Mode, KernelPath, Calls, Warmup, SamplesFile]) appends one duration in ns per line.
+%%% concurrent([Processes, KernelPath, Seconds]): that many processes each make nif calls one
+%%% after the other for Seconds; prints calls per second in all (every reply checked).
 -module(nif_cost).
--export([main/1]).
+-export([main/1, concurrent/1]).
 
 main([Mode, KernelPath, Calls, Warmup, SamplesFile]) ->
     {ok, Source} = file:read_file(KernelPath),
@@ -34,3 +36,29 @@ time_one(Call) ->
     T0 = erlang:monotonic_time(nanosecond),
     {ok, _} = Call(),
     erlang:monotonic_time(nanosecond) - T0.
+
+concurrent([Processes, KernelPath, Seconds]) ->
+    {ok, Source} = file:read_file(KernelPath),
+    ok = kem_node:start(),
+    Input = <<1, 3, 5, 7>>,
+    Opts = #{timeout => 30000},
+    {ok, <<2, 6, 10, 14>>} = nif_call(Source, Input, Opts),
+    Stop = erlang:monotonic_time(millisecond) + round(Seconds * 1000),
+    Parent = self(),
+    Loop = fun Loop(Done, Wrong) ->
+                   case erlang:monotonic_time(millisecond) < Stop of
+                       false -> {Done, Wrong};
+                       true ->
+                           case nif_call(Source, Input, Opts) of
+                               {ok, <<2, 6, 10, 14>>} -> Loop(Done + 1, Wrong);
+                               _ -> Loop(Done, Wrong + 1)
+                           end
+                   end
+           end,
+    Pids = [spawn_link(fun() -> Parent ! {counted, self(), Loop(0, 0)} end) || _ <- lists:seq(1, Processes)],
+    {Done, Wrong} = lists:foldl(fun(Pid, {D, W}) ->
+                                        receive {counted, Pid, {D1, W1}} -> {D + D1, W + W1} end
+                                end, {0, 0}, Pids),
+    io:format("Erlang nif, ~b processes: ~.1f calls/s (~b calls, ~b wrong or failed)~n",
+              [Processes, Done / Seconds, Done, Wrong]),
+    Wrong.
