@@ -87,7 +87,17 @@ errors() ->
     ?assertEqual({422, <<"limit_exceeded">>},
                  json_error(post("/~kem@1.0/execute_kernel",
                                  <<"{\"kernel_id\": \"btSvNclyu2me_zGh4X9ULVRZqwze9l2DpkcVHcLw9Eg\", \"input_data\": [1],"
-                                   " \"output_size_hint\": 1000000000000}">>))).
+                                   " \"output_size_hint\": 1000000000000}">>))),
+    bad_gateway_bytes().
+
+%% Bytes from the gateway that fail verification are the gateway's fault: 502, with the
+%% store's reason in the details.
+bad_gateway_bytes() ->
+    Body = kem_json:encode(#{<<"kernel_id">> => kem_test_env:bad_bytes_id(), <<"input_data">> => [1]}),
+    {Status, Headers, Reply} = post("/~kem@1.0/execute_kernel", Body),
+    ?assertEqual({502, <<"verification_failed">>}, json_error({Status, Headers, Reply})),
+    {ok, #{<<"details">> := Details}} = kem_json:decode(Reply),
+    ?assertNotEqual(nomatch, binary:match(Details, <<"Content-Encoding: gzip">>)).
 
 image() ->
     {W, H, Block} = {8, 6, 3},
