@@ -121,7 +121,9 @@ limited(Fun) ->
 %% answered 504 (the executor's deadline normally comes first).
 with_deadline(Fun, Settings) ->
     Timeout = case maps:get(request_timeout, Settings, undefined) of
-                  undefined -> kem_config:value(default_timeout) + kem_config:value(reply_margin) + 5000;
+                  % The longest deadline a call can get (a caller's timeout never passes
+                  % it: kem_config:call_timeout/1), so no call is cut short and none outlives it.
+                  undefined -> kem_config:max_timeout() + kem_config:value(reply_margin) + 5000;
                   T -> T
               end,
     {Pid, Ref} = spawn_monitor(fun() -> exit({reply, Fun()}) end),

@@ -6,7 +6,8 @@ http_test_() ->
     {setup, fun setup/0, fun cleanup/1,
      [fun poc_curl/0, fun aliases/0, fun info_and_adapter/0, fun plain_keys_and_query/0,
       fun errors/0, {timeout, 60, fun image/0}, fun body_limit/0, fun metrics/0,
-      {timeout, 60, fun busy/0}, {timeout, 60, fun request_timeout/0}]}.
+      {timeout, 60, fun busy/0}, {timeout, 60, fun request_timeout/0}, fun timeout_cap/0,
+      {timeout, 60, fun caller_timeout_capped/0}]}.
 
 setup() ->
     kem_test_env:setup(),
@@ -207,3 +208,41 @@ request_timeout() ->
     end,
     % Let the abandoned kernel finish before the next suite.
     timer:sleep(1500).
+
+%% A caller's timeout lowers the deadline, never raises it past the node's cap: max_timeout
+%% where libkem has that setting, else default_timeout.
+timeout_cap() ->
+    Cap = kem_config:max_timeout(),
+    case kem_config:value(max_timeout) of
+        undefined -> ?assertEqual(kem_config:value(default_timeout), Cap);
+        Max -> ?assertEqual(Max, Cap)
+    end,
+    Margin = kem_config:value(reply_margin),
+    ?assertEqual({Cap, Cap + Margin}, kem_config:call_timeout(86400000)),
+    ?assertEqual({Cap, Cap + Margin}, kem_config:call_timeout(Cap + 1)),
+    ?assertEqual({500, 500 + Margin}, kem_config:call_timeout(500)).
+
+%% A call asking for 24 hours on a node whose cap is 1 s ends after about 1 s with a 504
+%% (the spin kernel needs seconds).
+caller_timeout_capped() ->
+    Old = application:get_env(kem, max_timeout),
+    application:set_env(kem, max_timeout, 1000),
+    try
+        Body = kem_json:encode(#{<<"kernel_id">> => kem_test_env:pin_source(kem_test_env:spin_source()),
+                                 <<"input_base64">> => base64:encode(binary:copy(<<9, 9, 9, 9>>, 256)),
+                                 <<"timeout">> => 86400000}),
+        T0 = erlang:monotonic_time(millisecond),
+        {Status, Headers, Reply} = post("/~kem@1.0/execute_kernel", Body),
+        Took = erlang:monotonic_time(millisecond) - T0,
+        ?assertEqual({504, <<"timeout">>}, json_error({Status, Headers, Reply})),
+        ?debugFmt("a 24 h timeout under a 1 s cap answered 504 after ~b ms", [Took]),
+        % The cap's deadline, not some other limit (the endpoint's request_timeout is 25 s).
+        ?assert(Took >= 900 andalso Took < 15000)
+    after
+        case Old of
+            {ok, V} -> application:set_env(kem, max_timeout, V);
+            undefined -> application:unset_env(kem, max_timeout)
+        end
+    end,
+    % Let the abandoned kernel finish before the next test.
+    timer:sleep(2500).
