@@ -23,8 +23,11 @@
 decode(Bin) -> decode(Bin, kem_json_limits:defaults()).
 
 %% @doc As decode/1 under other limits (see kem_json_limits:defaults/0 for the keys).
-decode(Bin, Limits) when is_binary(Bin) ->
-    case kem_json_limits:check(Bin, maps:merge(kem_json_limits:defaults(), Limits)) of
+decode(Bin, Limits) when is_binary(Bin), is_map(Limits) ->
+    Defaults = kem_json_limits:defaults(),
+    % Only the known limits, as byte counts; anything else keeps the default.
+    Given = maps:filter(fun(K, V) -> is_map_key(K, Defaults) andalso is_integer(V) andalso V >= 0 end, Limits),
+    case kem_json_limits:check(Bin, maps:merge(Defaults, Given)) of
         ok -> parse(backend(), Bin);
         {error, Message} -> {error, {json_limit, Message}}
     end;
