@@ -4,7 +4,7 @@
 %%% bound to a loopback address of its own (127.0.0.N), since the endpoint limits connections
 %%% per client address.
 -module(hostile_client).
--export([request/4, stream/5, drip/5, parse/1]).
+-export([request/4, stream/5, drip/5, abandon/4, parse/1]).
 
 -define(HOST, {127, 0, 0, 1}).
 
@@ -99,6 +99,14 @@ drip_bytes(S, <<C, Rest/binary>>, Interval, Sent) ->
             end;
         {error, _} -> Sent
     end.
+
+%% @doc Announces Declared body bytes, sends Sent of them, and hangs up.
+abandon(From, Port, Declared, Sent) ->
+    {ok, S} = connect(From, Port),
+    ok = gen_tcp:send(S, [head(<<"/~kem@1.0/execute_kernel">>, [{<<"content-length">>, integer_to_binary(Declared)}]),
+                          binary:copy(<<" ">>, Sent)]),
+    timer:sleep(200),
+    gen_tcp:close(S).
 
 connect(From, Port) ->
     gen_tcp:connect(?HOST, Port, [binary, {active, false}, {ip, From}, {send_timeout, 5000},

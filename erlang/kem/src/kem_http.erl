@@ -22,7 +22,7 @@
 %%% Every refusal is JSON ({"error", "details"}); those a retry may cure carry Retry-After.
 -module(kem_http).
 -behaviour(gen_server).
--export([start_link/0, start_link/1, stop/0, port/0, settings/0, admit/1]).
+-export([start_link/0, start_link/1, stop/0, port/0, settings/0, admit/1, watch_holder/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
 -define(LISTENER, kem_http_listener).
@@ -62,6 +62,11 @@ admit(Address) ->
             gen_server:cast(?MODULE, {watch, self(), Address})
     end.
 
+%% @doc Called once by each request process that holds a call slot or body bytes
+%% (kem_http_hold): what it holds goes back when it dies.
+-spec watch_holder(pid()) -> ok.
+watch_holder(Pid) -> gen_server:cast(?MODULE, {watch_holder, Pid}).
+
 init(Settings0) ->
     process_flag(trap_exit, true),
     kem_metrics:init(),
@@ -79,6 +84,7 @@ listen(Settings) ->
     #{port := Port, ip := Ip, max_connections := MaxConn, header_timeout := HeaderTimeout,
       idle_timeout := Idle, send_timeout := SendTimeout} = Settings,
     _ = ets:new(?PEERS, [named_table, public, {write_concurrency, true}]),
+    ok = kem_http_hold:new_table(),
     % calls: the calls being served; body_bytes: the bytes of bodies held (kem_http_body).
     persistent_term:put({?MODULE, settings},
                         Settings#{calls => atomics:new(1, [{signed, true}]),
@@ -111,10 +117,16 @@ handle_call(_, _From, State) -> {reply, {error, unknown_call}, State}.
 handle_cast({watch, Pid, Address}, State) ->
     _ = monitor(process, Pid, [{tag, {'DOWN', Address}}]),
     {noreply, State};
+handle_cast({watch_holder, Pid}, State) ->
+    _ = monitor(process, Pid, [{tag, 'HOLDER_DOWN'}]),
+    {noreply, State};
 handle_cast(_, State) -> {noreply, State}.
 
 handle_info({{'DOWN', Address}, _, process, _, _}, State) ->
     forget(Address),
+    {noreply, State};
+handle_info({'HOLDER_DOWN', _, process, Pid, _}, State) ->
+    kem_http_hold:dead(Pid),
     {noreply, State};
 handle_info({'EXIT', Pid, Reason}, State = #{listener := Pid}) -> {stop, Reason, State};
 handle_info(_, State) -> {noreply, State}.

@@ -2,7 +2,7 @@
 %%% - never more than max_body bytes kept for one request, counted in bytes as they arrive
 %%%   (a Content-Length over it is answered 413 before anything is read);
 %%% - all bodies being read or served at once within max_body_total bytes (503 + Retry-After
-%%%   beyond it), the reservation held until release/1;
+%%%   beyond it), the reservation held until release/1 or the process's end (kem_http_hold);
 %%% - the body must keep coming: each read period (1 s) must bring min_body_rate bytes a
 %%%   second, and the whole body must arrive within body_timeout ms (408 + Retry-After).
 %%% Cowboy holds at most one read's worth (a period's data, at most 1 MiB) besides.
@@ -38,8 +38,7 @@ read(Req, #{max_body := MaxBody, body_bytes := Budget} = Settings) ->
     end.
 
 -spec release(reservation()) -> ok.
-release({_, 0}) -> ok;
-release({Budget, N}) -> atomics:sub(Budget, 1, N).
+release({_, N}) -> kem_http_hold:give_bytes(kem_http:settings(), N).
 
 loop(Req, Acc, Got, Held, Deadline, Settings = #{max_body := MaxBody, min_body_rate := MinRate}) ->
     Start = erlang:monotonic_time(millisecond),
@@ -75,7 +74,8 @@ loop(Req, Acc, Got, Held, Deadline, Settings = #{max_body := MaxBody, min_body_r
 
 %% cowboy_req:read_body/2 exits with timeout when no answer comes from the connection at all.
 read_step(Req, Want, Period) ->
-    try cowboy_req:read_body(Req, #{length => Want, period => Period, timeout => Period + 5000}) of
+    % Period + 1 s, as Cowboy's own default: a client gone away is noticed within 2 s.
+    try cowboy_req:read_body(Req, #{length => Want, period => Period, timeout => Period + 1000}) of
         {ok, Data, Req1} -> {ok, Data, Req1};
         {more, Data, Req1} -> {more, Data, Req1}
     catch exit:timeout -> {error, timeout}
@@ -83,14 +83,10 @@ read_step(Req, Want, Period) ->
 
 %% The reservation grows to Want bytes (never shrinks): {ok, NewHeld} or busy.
 reserve({Budget, Held}, Want, _) when Want =< Held -> {ok, {Budget, Held}};
-reserve({Budget, Held}, Want, #{max_body_total := Total}) ->
-    Extra = Want - Held,
-    case atomics:add_get(Budget, 1, Extra) of
-        N when N > Total ->
-            atomics:sub(Budget, 1, Extra),
-            busy;
-        _ ->
-            {ok, {Budget, Want}}
+reserve({Budget, Held}, Want, Settings) ->
+    case kem_http_hold:take_bytes(Settings, Want - Held) of
+        ok -> {ok, {Budget, Want}};
+        busy -> busy
     end.
 
 too_large(MaxBody) ->

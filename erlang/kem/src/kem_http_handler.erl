@@ -14,6 +14,9 @@
 
 init(Req0, State) ->
     Start = erlang:monotonic_time(microsecond),
+    % Cowboy's shutdown of this process (its client went away) must not cut the giving back
+    % of what it holds in two (kem_http_hold); the call runs to its own deadline.
+    process_flag(trap_exit, true),
     {Route, Reply, Req} =
         try request(Req0)
         catch Class:Reason:Stack ->
@@ -94,18 +97,14 @@ header_keys(Headers) ->
 %% At most max_concurrency calls at once; one more is refused (503, Retry-After) rather than
 %% queued, so that a burst cannot pile up behind the GPU.
 limited(Fun, Settings) ->
-    #{max_concurrency := Max, calls := Counter} = Settings,
-    case atomics:add_get(Counter, 1, 1) of
-        N when N > Max ->
-            atomics:sub(Counter, 1, 1),
+    case kem_http_hold:take_call(Settings) of
+        busy ->
             kem_metrics:rejected(),
             kem_http_reply:refusal(503, busy, <<"too many calls at once; retry shortly">>);
-        _ ->
-            kem_metrics:in_flight(1),
+        ok ->
             try with_deadline(Fun, Settings)
             after
-                atomics:sub(Counter, 1, 1),
-                kem_metrics:in_flight(-1)
+                kem_http_hold:give_call(Settings)
             end
     end.
 

@@ -7,7 +7,8 @@ http_test_() ->
      [fun poc_curl/0, fun aliases/0, fun info_and_adapter/0, fun plain_keys_and_query/0,
       fun errors/0, {timeout, 60, fun image/0}, fun body_limit/0, fun metrics/0,
       {timeout, 60, fun busy/0}, {timeout, 60, fun request_timeout/0}, fun timeout_cap/0,
-      {timeout, 60, fun caller_timeout_capped/0}]}.
+      {timeout, 60, fun caller_timeout_capped/0}, fun limits_as_json/0,
+      {timeout, 30, fun abandoned_body_released/0}, {timeout, 30, fun abandoned_call_released/0}]}.
 
 setup() ->
     kem_test_env:setup(),
@@ -246,3 +247,54 @@ caller_timeout_capped() ->
     end,
     % Let the abandoned kernel finish before the next test.
     timer:sleep(2500).
+
+%% The endpoint's own refusals are JSON: a declared body over max_body (413 from the head
+%% alone), a chunked one that passes it, and Cowboy's own (a header line too long: 431).
+limits_as_json() ->
+    Head = fun(Extra) -> [<<"POST /~kem@1.0/execute_kernel HTTP/1.1\r\nhost: x\r\nconnection: close\r\n">>, Extra, <<"\r\n">>] end,
+    ?assertEqual({413, <<"limit_exceeded">>}, json_error(raw(Head(<<"content-length: 70000\r\n">>)))),
+    Chunk = binary:copy(<<" ">>, 40000),
+    Chunked = [Head(<<"transfer-encoding: chunked\r\n">>), [[<<"9c40\r\n">>, Chunk, <<"\r\n">>] || _ <- [1, 2]], <<"0\r\n\r\n">>],
+    ?assertEqual({413, <<"limit_exceeded">>}, json_error(raw(Chunked))),
+    ?assertEqual({431, <<"limit_exceeded">>},
+                 json_error(raw(Head([<<"x-long: ">>, binary:copy(<<"a">>, 10000), <<"\r\n">>])))).
+
+%% A client that goes away in the middle of its body gives its reserved bytes back.
+abandoned_body_released() ->
+    {ok, S} = gen_tcp:connect({127, 0, 0, 1}, kem_http:port(), [binary, {active, false}]),
+    ok = gen_tcp:send(S, <<"POST /~kem@1.0/execute_kernel HTTP/1.1\r\nhost: x\r\ncontent-length: 60000\r\n\r\n",
+                           (binary:copy(<<" ">>, 1000))/binary>>),
+    ?assertEqual(ok, wait_held(body_bytes, fun(N) -> N > 0 end, 100)),
+    gen_tcp:close(S),
+    ?assertEqual(ok, wait_held(body_bytes, fun(N) -> N =:= 0 end, 500)).
+
+%% A client that goes away while its call runs: the call slot comes back (when the call
+%% ends, or when Cowboy kills the request's process).
+abandoned_call_released() ->
+    Body = kem_json:encode(#{<<"kernel_id">> => kem_test_env:pin_source(kem_test_env:spin_source()),
+                             <<"input_base64">> => base64:encode(binary:copy(<<7, 7, 7, 7>>, 256))}),
+    {ok, S} = gen_tcp:connect({127, 0, 0, 1}, kem_http:port(), [binary, {active, false}]),
+    ok = gen_tcp:send(S, [<<"POST /~kem@1.0/execute_kernel HTTP/1.1\r\nhost: x\r\ncontent-length: ">>,
+                          integer_to_binary(byte_size(Body)), <<"\r\n\r\n">>, Body]),
+    ?assertEqual(ok, wait_held(calls, fun(N) -> N =:= 1 end, 200)),
+    gen_tcp:close(S),
+    ?assertEqual(ok, wait_held(calls, fun(N) -> N =:= 0 end, 1000)),
+    ?assertMatch({200, _, <<2, 6, 10, 14>>}, post("/~kem@1.0/execute_kernel", poc_body())).
+
+wait_held(_, _, 0) -> timeout;
+wait_held(Key, Pred, Tries) ->
+    case Pred(atomics:get(maps:get(Key, kem_http:settings()), 1)) of
+        true -> ok;
+        false -> timer:sleep(10), wait_held(Key, Pred, Tries - 1)
+    end.
+
+raw(Request) ->
+    {ok, S} = gen_tcp:connect({127, 0, 0, 1}, kem_http:port(), [binary, {active, false}]),
+    _ = gen_tcp:send(S, Request),
+    Response = recv_all(S, <<>>),
+    gen_tcp:close(S),
+    [Head, RespBody] = binary:split(Response, <<"\r\n\r\n">>),
+    [<<"HTTP/1.1 ", Code:3/binary, _/binary>> | Lines] = binary:split(Head, <<"\r\n">>, [global]),
+    Headers = [{string:lowercase(binary_to_list(K)), binary_to_list(string:trim(V))}
+               || L <- Lines, [K, V] <- [binary:split(L, <<":">>)]],
+    {binary_to_integer(Code), Headers, RespBody}.
