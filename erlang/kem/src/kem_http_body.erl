@@ -12,15 +12,16 @@
 -define(PERIOD, 1000).
 -define(STEP, 1024 * 1024).
 
--type reservation() :: {atomics:atomics_ref(), non_neg_integer()}.
+%% The bytes of max_body_total this request holds.
+-type reservation() :: non_neg_integer().
 
 %% @doc {ok, Body, Reservation, Req} or {error, Reply, Reservation, Req} (the reply to send:
 %% it closes the connection, whose unread body is not wanted). Release the reservation once
 %% the body is no longer held, in both cases.
 -spec read(cowboy_req:req(), map()) ->
     {ok, binary(), reservation(), cowboy_req:req()} | {error, {error, map()}, reservation(), cowboy_req:req()}.
-read(Req, #{max_body := MaxBody, body_bytes := Budget} = Settings) ->
-    None = {Budget, 0},
+read(Req, #{max_body := MaxBody} = Settings) ->
+    None = 0,
     case {cowboy_req:has_body(Req), cowboy_req:body_length(Req)} of
         {false, _} ->
             {ok, <<>>, None, Req};
@@ -28,7 +29,7 @@ read(Req, #{max_body := MaxBody, body_bytes := Budget} = Settings) ->
             {error, too_large(MaxBody), None, Req};
         {true, Length} ->
             % A known length is reserved whole, at once; a chunked body as it arrives.
-            case reserve(None, case Length of undefined -> 0; _ -> Length end, Settings) of
+            case reserve(0, case Length of undefined -> 0; _ -> Length end, Settings) of
                 {ok, Held} ->
                     Deadline = erlang:monotonic_time(millisecond) + maps:get(body_timeout, Settings),
                     loop(Req, [], 0, Held, Deadline, Settings);
@@ -38,7 +39,7 @@ read(Req, #{max_body := MaxBody, body_bytes := Budget} = Settings) ->
     end.
 
 -spec release(reservation()) -> ok.
-release({_, N}) -> kem_http_hold:give_bytes(kem_http:settings(), N).
+release(N) -> kem_http_hold:give_bytes(kem_http:settings(), N).
 
 loop(Req, Acc, Got, Held, Deadline, Settings = #{max_body := MaxBody, min_body_rate := MinRate}) ->
     Start = erlang:monotonic_time(millisecond),
@@ -82,10 +83,10 @@ read_step(Req, Want, Period) ->
     end.
 
 %% The reservation grows to Want bytes (never shrinks): {ok, NewHeld} or busy.
-reserve({Budget, Held}, Want, _) when Want =< Held -> {ok, {Budget, Held}};
-reserve({Budget, Held}, Want, Settings) ->
+reserve(Held, Want, _) when Want =< Held -> {ok, Held};
+reserve(Held, Want, Settings) ->
     case kem_http_hold:take_bytes(Settings, Want - Held) of
-        ok -> {ok, {Budget, Want}};
+        ok -> {ok, Want};
         busy -> busy
     end.
 

@@ -4,7 +4,8 @@
 %%% request can make decoding super-linear (issue 14).
 %%%
 %%% Decoding gives maps with binary keys (the last of duplicate keys wins), lists, binaries,
-%%% integers, floats, true, false and null. decode/1 never raises: malformed text is
+%%% integers, floats, true, false and null. decode/1 raises only when the node has no JSON
+%%% library at all (backend/0); malformed text is
 %%% {error, {invalid_json, Offset}} (Offset where the parser stopped, where it says so: jiffy
 %%% does, OTP's json does not, and 0 is given), text over a limit {error, {json_limit, Message}}.
 %%%
@@ -99,20 +100,28 @@ utf8(B) ->
 
 %%% The backend
 
-%% @doc json where OTP has it, else jiffy; looked up once per node.
+%% @doc json where OTP has it, else jiffy; looked up once per node. A node with neither
+%% (OTP 25 without Debian's erlang-jiffy) raises no_json_library, which dev_kem answers as a
+%% 500 naming it, rather than calling every body malformed.
 -spec backend() -> json | jiffy.
 backend() ->
     case persistent_term:get({?MODULE, backend}, undefined) of
         undefined ->
-            Backend = case code:ensure_loaded(json) of
-                          {module, json} -> case erlang:function_exported(json, encode_key_value_list, 2) of
-                                                true -> json;
-                                                false -> jiffy
-                                            end;
-                          _ -> jiffy
-                      end,
+            Backend = find_backend(),
             persistent_term:put({?MODULE, backend}, Backend),
             Backend;
         Backend ->
             Backend
+    end.
+
+find_backend() ->
+    Has = fun(M, F, A) -> code:ensure_loaded(M) =:= {module, M} andalso erlang:function_exported(M, F, A) end,
+    case Has(json, encode_key_value_list, 2) of
+        true -> json;
+        false ->
+            case Has(jiffy, decode, 2) of
+                true -> jiffy;
+                false -> erlang:error({no_json_library, <<"neither OTP's json (OTP 27) nor jiffy "
+                                                          "(Debian's erlang-jiffy: scripts/setup.sh)">>})
+            end
     end.
