@@ -5,7 +5,9 @@
 %%%   beyond it), the reservation held until release/1 or the process's end (kem_http_hold);
 %%% - the body must keep coming: each read period (1 s) must bring min_body_rate bytes a
 %%%   second, and the whole body must arrive within body_timeout ms (408 + Retry-After).
-%%% Cowboy holds at most one read's worth (a period's data, at most 1 MiB) besides.
+%%% Cowboy holds at most one read's worth (a period's data, at most 1 MiB) besides. A body
+%%% that came in several pieces is joined into one binary at the end: for that instant its
+%%% bytes are held twice (the pieces are garbage right after).
 -module(kem_http_body).
 -export([read/2, release/1]).
 
@@ -58,7 +60,12 @@ loop(Req, Acc, Got, Held, Deadline, Settings = #{max_body := MaxBody, min_body_r
                 busy ->
                     {error, busy(Settings), Held, Req1};
                 {ok, Held1} when Fin =:= ok ->
-                    Body = iolist_to_binary(lists:reverse(Acc, [Data])),
+                    % One piece is the body as it is; several are joined once (for that
+                    % instant the bytes are there twice).
+                    Body = case Acc of
+                               [] -> Data;
+                               _ -> iolist_to_binary(lists:reverse(Acc, [Data]))
+                           end,
                     {ok, Body, Held1, Req1};
                 {ok, Held1} ->
                     Now = erlang:monotonic_time(millisecond),
