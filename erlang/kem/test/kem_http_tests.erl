@@ -8,7 +8,8 @@ http_test_() ->
       fun errors/0, {timeout, 60, fun image/0}, fun body_limit/0, fun metrics/0,
       {timeout, 60, fun busy/0}, {timeout, 60, fun request_timeout/0}, fun timeout_cap/0,
       {timeout, 60, fun caller_timeout_capped/0}, fun limits_as_json/0,
-      {timeout, 30, fun abandoned_body_released/0}, {timeout, 30, fun abandoned_call_released/0}]}.
+      {timeout, 30, fun abandoned_body_released/0}, {timeout, 30, fun abandoned_call_released/0},
+      {timeout, 30, fun per_address_limit/0}, {timeout, 30, fun slow_body/0}]}.
 
 setup() ->
     kem_test_env:setup(),
@@ -288,13 +289,64 @@ wait_held(Key, Pred, Tries) ->
         false -> timer:sleep(10), wait_held(Key, Pred, Tries - 1)
     end.
 
-raw(Request) ->
-    {ok, S} = gen_tcp:connect({127, 0, 0, 1}, kem_http:port(), [binary, {active, false}]),
+raw(Request) -> raw(Request, {127, 0, 0, 1}).
+
+raw(Request, From) ->
+    {ok, S} = gen_tcp:connect({127, 0, 0, 1}, kem_http:port(), [binary, {active, false}, {ip, From}]),
     _ = gen_tcp:send(S, Request),
     Response = recv_all(S, <<>>),
     gen_tcp:close(S),
+    parse_raw(Response).
+
+parse_raw(Response) ->
     [Head, RespBody] = binary:split(Response, <<"\r\n\r\n">>),
     [<<"HTTP/1.1 ", Code:3/binary, _/binary>> | Lines] = binary:split(Head, <<"\r\n">>, [global]),
     Headers = [{string:lowercase(binary_to_list(K)), binary_to_list(string:trim(V))}
                || L <- Lines, [K, V] <- [binary:split(L, <<":">>)]],
     {binary_to_integer(Code), Headers, RespBody}.
+
+%% More connections from one address than max_connections_per_address: the extra one is
+%% answered 429 with a JSON reason and Retry-After; other addresses are not affected, and
+%% the address may connect again once its connections are gone.
+per_address_limit() ->
+    kem_http:stop(),
+    start(#{max_connections_per_address => 2}),
+    try
+        From = {127, 0, 0, 5},
+        Idle = [begin
+                    {ok, S} = gen_tcp:connect({127, 0, 0, 1}, kem_http:port(), [binary, {active, false}, {ip, From}]),
+                    S
+                end || _ <- [1, 2]],
+        timer:sleep(100),
+        {429, Headers, _} = Refused = raw(<<"GET /~kem@1.0/info HTTP/1.1\r\nhost: x\r\n\r\n">>, From),
+        ?assertEqual({429, <<"busy">>}, json_error(Refused)),
+        ?assertEqual("1", proplists:get_value("retry-after", Headers)),
+        ?assertMatch({200, _, <<2, 6, 10, 14>>}, post("/~kem@1.0/execute_kernel", poc_body())),
+        [gen_tcp:close(S) || S <- Idle],
+        timer:sleep(200),
+        ?assertMatch({200, _, _}, raw(<<"GET /~kem@1.0/info HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n">>, From))
+    after
+        kem_http:stop(),
+        start(#{})
+    end.
+
+%% A body that comes a byte at a time is cut within about a second: 408, JSON, Retry-After.
+slow_body() ->
+    {ok, S} = gen_tcp:connect({127, 0, 0, 1}, kem_http:port(), [binary, {active, false}]),
+    ok = gen_tcp:send(S, <<"POST /~kem@1.0/execute_kernel HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n{">>),
+    T0 = erlang:monotonic_time(millisecond),
+    % A byte every 300 ms, until the reply is there (sending on would reset the connection).
+    Drip = fun Drip(0) -> recv_all(S, <<>>);
+               Drip(N) ->
+                   case gen_tcp:recv(S, 0, 300) of
+                       {ok, Data} -> recv_all(S, Data);
+                       {error, timeout} -> ok = gen_tcp:send(S, <<" ">>), Drip(N - 1)
+                   end
+           end,
+    Response = Drip(20),
+    Took = erlang:monotonic_time(millisecond) - T0,
+    gen_tcp:close(S),
+    {408, Headers, _} = Reply = parse_raw(Response),
+    ?assertEqual({408, <<"timeout">>}, json_error(Reply)),
+    ?assertEqual("1", proplists:get_value("retry-after", Headers)),
+    ?assert(Took < 5000).
