@@ -71,9 +71,11 @@ if [[ $kind == hyperbeam ]]; then
 else
   # KEM's own endpoint (host OTP), the same routes as the device, on 127.0.0.1 only.
   (cd erlang/kem && rebar3 compile >/dev/null)
+  # Cowboy, which the endpoint runs on, built from ../shared (erlang/kem/build_http_deps.sh).
+  http_deps=$(sh erlang/kem/build_http_deps.sh)
   mkdir -p "$state/pins"
   cp kernels/double-integer.wgsl "$state/pins/$poc_id.wgsl"
-  erl -noshell -noinput -pa erlang/kem/_build/default/lib/kem/ebin -eval "
+  ERL_LIBS=$http_deps erl -noshell -noinput -pa erlang/kem/_build/default/lib/kem/ebin -eval "
     application:load(kem),
     [application:set_env(kem, K, V) || {K, V} <- [{pin_dir, \"$state/pins\"}, {offline, true},
        {http, #{enabled => true, port => $port, ip => {127, 0, 0, 1}}}]],

@@ -19,6 +19,8 @@ packages=(
   libcurl4-openssl-dev libssl-dev libpng-dev libturbojpeg0-dev
   erlang-base erlang-dev erlang-eunit erlang-inets erlang-crypto erlang-ssl erlang-public-key
   erlang-tools erlang-syntax-tools erlang-parsetools rebar3
+  # JSON for OTP 25 (kem_json; OTP 27 has its own json module): bookworm's 1.1.1-1.
+  erlang-jiffy
   lua5.3 wrk curl socat debootstrap
 )
 

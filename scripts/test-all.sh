@@ -29,6 +29,10 @@ fi
 # printed, never asserted. About half a minute here.
 section "HTTP endpoint under load and faults (bench/http-load)"
 bench/http-load/run.sh
+# Hostile clients (issue 14): bounded JSON and bodies, slow clients, caller limits; every
+# refusal checked, legitimate calls measured throughout. About half a minute here.
+section "HTTP endpoint against hostile clients (bench/http-hostile)"
+bench/http-hostile/run.sh
 if [[ -x lua/test.sh ]]; then
   section "Lua suites"
   lua/test.sh

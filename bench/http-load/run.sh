@@ -17,12 +17,14 @@ connections=${2:-64}
 scripts/setup.sh --no-build
 # The kem application and its NIF, as an operator builds them (rebar3's default profile).
 (cd erlang/kem && rebar3 compile)
+# Cowboy, which KEM's endpoint runs on, built from ../shared (erlang/kem/build_http_deps.sh).
+http_deps=$(sh erlang/kem/build_http_deps.sh)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 erlc -o "$work" bench/http-load/kem_http_load.erl
 # A crash dump, if the VM dies, goes to the temporary folder; its exit status fails the run.
 # timeout: a last bound on the whole run (it takes well under a minute here).
-ERL_CRASH_DUMP="$work/erl_crash.dump" timeout 600 \
+ERL_LIBS=$http_deps ERL_CRASH_DUMP="$work/erl_crash.dump" timeout 600 \
   erl -noshell -pa erlang/kem/_build/default/lib/kem/ebin -pa "$work" \
       -run kem_http_load main "$root" "$root/bench/http-load/load.lua" "$total" "$connections"

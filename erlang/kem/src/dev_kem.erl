@@ -123,13 +123,16 @@ position(compile_error, Details) when is_binary(Details) ->
 position(_, _) -> #{}.
 
 %% @doc The HTTP status of an error code.
--spec status_of(atom()) -> 400 | 404 | 422 | 500 | 503 | 504.
+-spec status_of(atom()) -> 400 | 404 | 422 | 500 | 502 | 503 | 504.
 status_of(bad_request) -> 400;
 status_of(invalid_argument) -> 400;
 status_of(not_found) -> 404;
 status_of(compile_error) -> 422;
 status_of(limit_exceeded) -> 422;
 status_of(budget_exceeded) -> 422;
+% The gateway sent bytes that do not match what the ID commits to: its fault, not the
+% caller's nor ours, so a bad gateway (502) with the store's reason.
+status_of(verification_failed) -> 502;
 status_of(unavailable) -> 503;
 status_of(no_adapter) -> 503;
 status_of(device_lost) -> 503;

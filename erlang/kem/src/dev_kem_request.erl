@@ -28,6 +28,7 @@ decode(Bin) when is_binary(Bin) ->
     case kem_hb:json_decode(Bin) of
         {ok, Map} when is_map(Map) -> Map;
         {ok, _} -> throw({bad_request, <<"the body must be a JSON object">>});
+        {error, {json_limit, Why}} -> throw({bad_request, <<"the body's JSON is over a limit: ", Why/binary>>});
         {error, _} -> throw({bad_request, <<"the body is not valid JSON">>})
     end;
 decode(_) ->

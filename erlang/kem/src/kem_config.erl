@@ -5,7 +5,7 @@
 %%% kem_nif:nif_settings/0 and by `kem settings`): no default is written here. The one setting
 %%% of the Erlang side alone is `http`, KEM's own HTTP endpoint.
 -module(kem_config).
--export([value/1, service_settings/0, call_timeout/1, texts/1]).
+-export([value/1, service_settings/0, call_timeout/1, max_timeout/0, texts/1]).
 
 -define(ERLANG_DEFAULTS, #{http => #{enabled => false}}).
 
@@ -38,10 +38,23 @@ service_settings() ->
                       end
               end, #{}, maps:get(kinds, table(), #{})).
 
-%% @doc The executor's deadline for a call, and how long its caller waits for the reply.
+%% @doc The executor's deadline for a call, and how long its caller waits for the reply. A
+%% caller's own timeout may lower the deadline, never raise it past max_timeout/0 (issue 14:
+%% one call asking for 24 hours held the GPU while everyone else's calls failed).
 -spec call_timeout(pos_integer() | undefined) -> {pos_integer(), pos_integer()}.
 call_timeout(undefined) -> call_timeout(value(default_timeout));
-call_timeout(Ms) -> {Ms, Ms + value(reply_margin)}.
+call_timeout(Ms) ->
+    Capped = min(Ms, max_timeout()),
+    {Capped, Capped + value(reply_margin)}.
+
+%% @doc The longest deadline any call gets: libkem's max_timeout setting where the NIF has it
+%% (the service enforces it too), else default_timeout, which is then the cap as well.
+-spec max_timeout() -> pos_integer().
+max_timeout() ->
+    case value(max_timeout) of
+        Ms when is_integer(Ms), Ms > 0 -> Ms;
+        _ -> value(default_timeout)
+    end.
 
 %% @doc A text list setting's value as binaries.
 -spec texts(term()) -> [binary()].

@@ -1,5 +1,6 @@
-%%% @doc The few HyperBEAM functions dev_kem needs: hb_ao:get/4 and hb_json when the node is
-%%% a HyperBEAM node, plain map lookups and kem_json otherwise (our own HTTP endpoint, tests).
+%%% @doc The few HyperBEAM functions dev_kem needs: hb_ao:get/4 and hb_json:encode/1 when the
+%%% node is a HyperBEAM node, plain map lookups and kem_json otherwise (our own HTTP endpoint,
+%%% tests). Decoding is kem_json's everywhere (it bounds what a request may cost).
 -module(kem_hb).
 -export([get/3, json_decode/1, json_encode/1, hyperbeam/0, plain_get/2]).
 
@@ -39,16 +40,11 @@ normal_key(_) -> undefined.
 %% ASCII only: keys are protocol names, and any bytes at all must be accepted.
 lower(Bin) -> << <<(if C >= $A, C =< $Z -> C + 32; true -> C end)>> || <<C>> <= Bin >>.
 
+%% kem_json on every node: on OTP 27 it is the same parser as hb_json (OTP's json), and it
+%% checks the limits (kem_json_limits) that hb_json does not, which a HyperBEAM node's
+%% requests need as much as those of KEM's own endpoint.
 -spec json_decode(binary()) -> {ok, term()} | {error, term()}.
-json_decode(Bin) ->
-    case hyperbeam() of
-        true ->
-            try {ok, hb_json:decode(Bin)}
-            catch _:_ -> kem_json:decode(Bin)
-            end;
-        false ->
-            kem_json:decode(Bin)
-    end.
+json_decode(Bin) -> kem_json:decode(Bin).
 
 -spec json_encode(term()) -> binary().
 json_encode(Term) ->

@@ -95,6 +95,9 @@ errors() ->
     ?assertEqual({400, <<"invalid_argument">>}, call(#{<<"kernel_id">> => <<"short">>, <<"input_data">> => [1]})),
     ?assertEqual({404, <<"not_found">>},
                  call(#{<<"kernel_id">> => <<"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAw">>, <<"input_data">> => [1]})),
+    % The gateway's bytes fail verification (kem_test_env's gateway): the gateway's fault.
+    ?assertEqual({502, <<"verification_failed">>},
+                 call(#{<<"kernel_id">> => kem_test_env:bad_bytes_id(), <<"input_data">> => [1]})),
     ?assertEqual({422, <<"budget_exceeded">>},
                  call(#{<<"kernel_id">> => kem_test_env:pin("byte-histogram.wgsl"), <<"input_data">> => [1, 2],
                         <<"params">> => [2], <<"output_size">> => 1024, <<"loop_budget">> => 0})),

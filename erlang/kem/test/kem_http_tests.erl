@@ -6,7 +6,10 @@ http_test_() ->
     {setup, fun setup/0, fun cleanup/1,
      [fun poc_curl/0, fun aliases/0, fun info_and_adapter/0, fun plain_keys_and_query/0,
       fun errors/0, {timeout, 60, fun image/0}, fun body_limit/0, fun metrics/0,
-      {timeout, 60, fun busy/0}, {timeout, 60, fun request_timeout/0}]}.
+      {timeout, 60, fun busy/0}, {timeout, 60, fun request_timeout/0}, fun timeout_cap/0,
+      {timeout, 60, fun caller_timeout_capped/0}, fun limits_as_json/0,
+      {timeout, 30, fun abandoned_body_released/0}, {timeout, 30, fun abandoned_call_released/0},
+      {timeout, 30, fun per_address_limit/0}, {timeout, 30, fun slow_body/0}]}.
 
 setup() ->
     kem_test_env:setup(),
@@ -87,7 +90,17 @@ errors() ->
     ?assertEqual({422, <<"limit_exceeded">>},
                  json_error(post("/~kem@1.0/execute_kernel",
                                  <<"{\"kernel_id\": \"btSvNclyu2me_zGh4X9ULVRZqwze9l2DpkcVHcLw9Eg\", \"input_data\": [1],"
-                                   " \"output_size_hint\": 1000000000000}">>))).
+                                   " \"output_size_hint\": 1000000000000}">>))),
+    bad_gateway_bytes().
+
+%% Bytes from the gateway that fail verification are the gateway's fault: 502, with the
+%% store's reason in the details.
+bad_gateway_bytes() ->
+    Body = kem_json:encode(#{<<"kernel_id">> => kem_test_env:bad_bytes_id(), <<"input_data">> => [1]}),
+    {Status, Headers, Reply} = post("/~kem@1.0/execute_kernel", Body),
+    ?assertEqual({502, <<"verification_failed">>}, json_error({Status, Headers, Reply})),
+    {ok, #{<<"details">> := Details}} = kem_json:decode(Reply),
+    ?assertNotEqual(nomatch, binary:match(Details, <<"Content-Encoding: gzip">>)).
 
 image() ->
     {W, H, Block} = {8, 6, 3},
@@ -197,3 +210,143 @@ request_timeout() ->
     end,
     % Let the abandoned kernel finish before the next suite.
     timer:sleep(1500).
+
+%% A caller's timeout lowers the deadline, never raises it past the node's cap: max_timeout
+%% where libkem has that setting, else default_timeout.
+timeout_cap() ->
+    Cap = kem_config:max_timeout(),
+    case kem_config:value(max_timeout) of
+        undefined -> ?assertEqual(kem_config:value(default_timeout), Cap);
+        Max -> ?assertEqual(Max, Cap)
+    end,
+    Margin = kem_config:value(reply_margin),
+    ?assertEqual({Cap, Cap + Margin}, kem_config:call_timeout(86400000)),
+    ?assertEqual({Cap, Cap + Margin}, kem_config:call_timeout(Cap + 1)),
+    ?assertEqual({500, 500 + Margin}, kem_config:call_timeout(500)).
+
+%% A call asking for 24 hours on a node whose cap is 300 ms ends after about 300 ms with a
+%% 504 (the spin kernel needs a second or more).
+caller_timeout_capped() ->
+    Old = application:get_env(kem, max_timeout),
+    application:set_env(kem, max_timeout, 300),
+    try
+        Body = kem_json:encode(#{<<"kernel_id">> => kem_test_env:pin_source(kem_test_env:spin_source()),
+                                 <<"input_base64">> => base64:encode(binary:copy(<<9, 9, 9, 9>>, 256)),
+                                 <<"timeout">> => 86400000}),
+        T0 = erlang:monotonic_time(millisecond),
+        {Status, Headers, Reply} = post("/~kem@1.0/execute_kernel", Body),
+        Took = erlang:monotonic_time(millisecond) - T0,
+        ?assertEqual({504, <<"timeout">>}, json_error({Status, Headers, Reply})),
+        ?debugFmt("a 24 h timeout under a 300 ms cap answered 504 after ~b ms", [Took]),
+        % The cap's deadline, not some other limit (the endpoint's request_timeout is 25 s).
+        ?assert(Took >= 250 andalso Took < 15000)
+    after
+        case Old of
+            {ok, V} -> application:set_env(kem, max_timeout, V);
+            undefined -> application:unset_env(kem, max_timeout)
+        end
+    end,
+    % Let the abandoned kernel finish before the next test.
+    timer:sleep(2500).
+
+%% The endpoint's own refusals are JSON: a declared body over max_body (413 from the head
+%% alone), a chunked one that passes it, and Cowboy's own (a header line too long: 431).
+limits_as_json() ->
+    Head = fun(Extra) -> [<<"POST /~kem@1.0/execute_kernel HTTP/1.1\r\nhost: x\r\nconnection: close\r\n">>, Extra, <<"\r\n">>] end,
+    ?assertEqual({413, <<"limit_exceeded">>}, json_error(raw(Head(<<"content-length: 70000\r\n">>)))),
+    Chunk = binary:copy(<<" ">>, 40000),
+    Chunked = [Head(<<"transfer-encoding: chunked\r\n">>), [[<<"9c40\r\n">>, Chunk, <<"\r\n">>] || _ <- [1, 2]], <<"0\r\n\r\n">>],
+    ?assertEqual({413, <<"limit_exceeded">>}, json_error(raw(Chunked))),
+    ?assertEqual({431, <<"limit_exceeded">>},
+                 json_error(raw(Head([<<"x-long: ">>, binary:copy(<<"a">>, 10000), <<"\r\n">>])))).
+
+%% A client that goes away in the middle of its body gives its reserved bytes back.
+abandoned_body_released() ->
+    {ok, S} = gen_tcp:connect({127, 0, 0, 1}, kem_http:port(), [binary, {active, false}]),
+    ok = gen_tcp:send(S, <<"POST /~kem@1.0/execute_kernel HTTP/1.1\r\nhost: x\r\ncontent-length: 60000\r\n\r\n",
+                           (binary:copy(<<" ">>, 1000))/binary>>),
+    ?assertEqual(ok, wait_held(body_bytes, fun(N) -> N > 0 end, 100)),
+    gen_tcp:close(S),
+    ?assertEqual(ok, wait_held(body_bytes, fun(N) -> N =:= 0 end, 500)).
+
+%% A client that goes away while its call runs: the call slot comes back (when the call
+%% ends, or when Cowboy kills the request's process).
+abandoned_call_released() ->
+    Body = kem_json:encode(#{<<"kernel_id">> => kem_test_env:pin_source(kem_test_env:spin_source()),
+                             <<"input_base64">> => base64:encode(binary:copy(<<7, 7, 7, 7>>, 256))}),
+    {ok, S} = gen_tcp:connect({127, 0, 0, 1}, kem_http:port(), [binary, {active, false}]),
+    ok = gen_tcp:send(S, [<<"POST /~kem@1.0/execute_kernel HTTP/1.1\r\nhost: x\r\ncontent-length: ">>,
+                          integer_to_binary(byte_size(Body)), <<"\r\n\r\n">>, Body]),
+    ?assertEqual(ok, wait_held(calls, fun(N) -> N =:= 1 end, 200)),
+    gen_tcp:close(S),
+    ?assertEqual(ok, wait_held(calls, fun(N) -> N =:= 0 end, 1000)),
+    ?assertMatch({200, _, <<2, 6, 10, 14>>}, post("/~kem@1.0/execute_kernel", poc_body())).
+
+wait_held(_, _, 0) -> timeout;
+wait_held(Key, Pred, Tries) ->
+    case Pred(atomics:get(maps:get(Key, kem_http:settings()), 1)) of
+        true -> ok;
+        false -> timer:sleep(10), wait_held(Key, Pred, Tries - 1)
+    end.
+
+raw(Request) -> raw(Request, {127, 0, 0, 1}).
+
+raw(Request, From) ->
+    {ok, S} = gen_tcp:connect({127, 0, 0, 1}, kem_http:port(), [binary, {active, false}, {ip, From}]),
+    _ = gen_tcp:send(S, Request),
+    Response = recv_all(S, <<>>),
+    gen_tcp:close(S),
+    parse_raw(Response).
+
+parse_raw(Response) ->
+    [Head, RespBody] = binary:split(Response, <<"\r\n\r\n">>),
+    [<<"HTTP/1.1 ", Code:3/binary, _/binary>> | Lines] = binary:split(Head, <<"\r\n">>, [global]),
+    Headers = [{string:lowercase(binary_to_list(K)), binary_to_list(string:trim(V))}
+               || L <- Lines, [K, V] <- [binary:split(L, <<":">>)]],
+    {binary_to_integer(Code), Headers, RespBody}.
+
+%% More connections from one address than max_connections_per_address: the extra one is
+%% answered 429 with a JSON reason and Retry-After; other addresses are not affected, and
+%% the address may connect again once its connections are gone.
+per_address_limit() ->
+    kem_http:stop(),
+    start(#{max_connections_per_address => 2}),
+    try
+        From = {127, 0, 0, 5},
+        Idle = [begin
+                    {ok, S} = gen_tcp:connect({127, 0, 0, 1}, kem_http:port(), [binary, {active, false}, {ip, From}]),
+                    S
+                end || _ <- [1, 2]],
+        timer:sleep(100),
+        {429, Headers, _} = Refused = raw(<<"GET /~kem@1.0/info HTTP/1.1\r\nhost: x\r\n\r\n">>, From),
+        ?assertEqual({429, <<"busy">>}, json_error(Refused)),
+        ?assertEqual("1", proplists:get_value("retry-after", Headers)),
+        ?assertMatch({200, _, <<2, 6, 10, 14>>}, post("/~kem@1.0/execute_kernel", poc_body())),
+        [gen_tcp:close(S) || S <- Idle],
+        timer:sleep(200),
+        ?assertMatch({200, _, _}, raw(<<"GET /~kem@1.0/info HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n">>, From))
+    after
+        kem_http:stop(),
+        start(#{})
+    end.
+
+%% A body that comes a byte at a time is cut within about a second: 408, JSON, Retry-After.
+slow_body() ->
+    {ok, S} = gen_tcp:connect({127, 0, 0, 1}, kem_http:port(), [binary, {active, false}]),
+    ok = gen_tcp:send(S, <<"POST /~kem@1.0/execute_kernel HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n{">>),
+    T0 = erlang:monotonic_time(millisecond),
+    % A byte every 300 ms, until the reply is there (sending on would reset the connection).
+    Drip = fun Drip(0) -> recv_all(S, <<>>);
+               Drip(N) ->
+                   case gen_tcp:recv(S, 0, 300) of
+                       {ok, Data} -> recv_all(S, Data);
+                       {error, timeout} -> ok = gen_tcp:send(S, <<" ">>), Drip(N - 1)
+                   end
+           end,
+    Response = Drip(20),
+    Took = erlang:monotonic_time(millisecond) - T0,
+    gen_tcp:close(S),
+    {408, Headers, _} = Reply = parse_raw(Response),
+    ?assertEqual({408, <<"timeout">>}, json_error(Reply)),
+    ?assertEqual("1", proplists:get_value("retry-after", Headers)),
+    ?assert(Took < 5000).

@@ -3,8 +3,9 @@
 %%% temporary folder, a loopback "gateway" that answers 404 to everything, no disk cache.
 -module(kem_test_env).
 -export([setup/0, spin_source/0, kernel/1, kernel_path/1, poc_id/0, gateway_port/0, stop_gateway/0,
-         restart_gateway/0, pin/1, pin_source/1, repo_dir/0]).
+         restart_gateway/0, bad_bytes_id/0, pin/1, pin_source/1, repo_dir/0]).
 
+-define(BAD_BYTES_PREFIX, <<"VERIFYFAIL">>).
 -define(POC_ID, <<"btSvNclyu2me_zGh4X9ULVRZqwze9l2DpkcVHcLw9Eg">>).
 
 poc_id() -> ?POC_ID.
@@ -93,7 +94,7 @@ pin_source(Source) ->
     Id.
 
 %%% Loopback gateway: a listening socket that answers every request with 404, so that
-%%% unknown IDs are "not found"; closing it makes the gateway "down".
+%%% unknown IDs are "not found" (except bad_bytes_id/0); closing it makes the gateway "down".
 
 gateway_port() -> persistent_term:get({?MODULE, gateway_port}).
 
@@ -121,9 +122,25 @@ accept(L) ->
     end.
 
 serve(S) ->
-    _ = gen_tcp:recv(S, 0, 2000),
-    _ = gen_tcp:send(S, <<"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n">>),
+    Reply = case gen_tcp:recv(S, 0, 2000) of
+                % An ID starting with "VERIFYFAIL" gets bytes that cannot be verified (a
+                % compressed body although identity was asked for): verification_failed.
+                {ok, Request} when is_binary(Request) ->
+                    case binary:match(Request, ?BAD_BYTES_PREFIX) of
+                        nomatch -> not_found;
+                        _ -> bad_bytes
+                    end;
+                _ -> not_found
+            end,
+    _ = gen_tcp:send(S, case Reply of
+                            not_found -> <<"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n">>;
+                            bad_bytes -> <<"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 4\r\n"
+                                           "Connection: close\r\n\r\nabcd">>
+                        end),
     gen_tcp:close(S).
+
+%% @doc An ID the loopback gateway answers with bytes that fail verification.
+bad_bytes_id() -> <<?BAD_BYTES_PREFIX/binary, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA">>.
 
 %% @doc Takes the gateway down: connections are refused until restart_gateway/0.
 stop_gateway() ->
