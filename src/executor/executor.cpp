@@ -73,8 +73,9 @@ struct Executor::Impl {
 
   // A call with its deadline and a completion that keeps the counters.
   Result<PendingCall> make_call(KernelRequest request, Completion done) {
-    auto timeout = request.timeout.value_or(options.default_timeout);
-    if (timeout.count() <= 0) return make_error(ErrorCode::invalid_argument, "timeout must be positive");
+    if (request.timeout && request.timeout->count() <= 0)
+      return make_error(ErrorCode::invalid_argument, "timeout must be positive");
+    const CallTimeout timeout = call_timeout(options, request.timeout);
     // Counted before the caller's completion runs, so a caller that has its result sees it counted.
     auto counted = [this, done = std::move(done)](Result<OutputView> out) {
       ++counters.calls;
@@ -83,7 +84,7 @@ struct Executor::Impl {
       done(std::move(out));
     };
     ++depth;
-    return PendingCall{std::move(request), Clock::now() + timeout, std::move(counted)};
+    return PendingCall{std::move(request), Clock::now() + timeout.timeout, std::move(counted), timeout};
   }
 
   // The direct-call fast path: runs the call on the calling thread when the device is free and
@@ -189,7 +190,7 @@ struct Executor::Impl {
       }
     }
     for (PendingCall& c : expired)
-      c.answer(make_error(ErrorCode::timeout, "the call waited in the queue past its deadline"));
+      c.answer(c.deadline_error("the call waited in the queue past its deadline"));
     return next;
   };
 
@@ -212,6 +213,21 @@ struct Executor::Impl {
   }
 };
 
+namespace {
+
+// A default above the cap would silently be cut to it: refuse it instead.
+Status check_timeouts(const ExecutorOptions& o) {
+  if (o.default_timeout.count() <= 0 || o.max_timeout.count() <= 0)
+    return make_error(ErrorCode::invalid_argument, "default_timeout and max_timeout must be positive");
+  if (o.default_timeout > o.max_timeout)
+    return make_error(ErrorCode::invalid_argument, "default_timeout (" + std::to_string(o.default_timeout.count()) +
+                                                       " ms) is above max_timeout (" +
+                                                       std::to_string(o.max_timeout.count()) + " ms)");
+  return {};
+}
+
+}  // namespace
+
 Executor::Executor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 // Impl's destructor joins the GPU thread (after the queue drained), then the retirement thread.
@@ -220,6 +236,7 @@ Executor::~Executor() = default;
 Result<std::unique_ptr<Executor>> Executor::create(ExecutorOptions options) {
   try {
     if (const char* env = std::getenv("KEM_ADAPTER"); env && *env) options.adapter = env;
+    if (Status timeouts = check_timeouts(options); !timeouts) return timeouts.take_error();
     auto impl = std::make_unique<Impl>();
     impl->options = std::move(options);
     auto instance = gpu::Instance::create();

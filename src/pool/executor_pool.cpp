@@ -145,8 +145,10 @@ Result<std::unique_ptr<ExecutorPool>> ExecutorPool::create(ExecutorPoolOptions o
 void ExecutorPool::submit(const KernelRequest& request, Completion done) {
   std::shared_ptr<PoolCall> call;
   try {
-    auto timeout = request.timeout.value_or(impl_->options.executor.default_timeout);
-    if (timeout.count() <= 0) return done(make_error(ErrorCode::invalid_argument, "timeout must be positive"));
+    if (request.timeout && request.timeout->count() <= 0)
+      return done(make_error(ErrorCode::invalid_argument, "timeout must be positive"));
+    // The executor caps the deadline the same way; the pool's copy bounds retries on another device.
+    const auto timeout = call_timeout(impl_->options.executor, request.timeout).timeout;
     call = std::make_shared<PoolCall>(PoolCall{request, std::move(done), impl_->key_of(request),
                                                PoolClock::now() + timeout, false});
   } catch (const std::exception& e) {

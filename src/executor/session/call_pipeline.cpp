@@ -181,7 +181,7 @@ bool CallPipeline::wait_for(const gpu::PendingMap& map, std::span<PreparedCall> 
     for (PreparedCall& c : calls) {
       if (c.answered) continue;
       if (c.call->deadline <= now)
-        c.finish(make_error(ErrorCode::timeout, "the call did not finish before its deadline"));
+        c.finish(c.call->deadline_error("the call did not finish before its deadline"));
       else
         any_left = true;
     }

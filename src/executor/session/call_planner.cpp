@@ -36,7 +36,7 @@ Result<std::shared_ptr<CompiledKernel>> CallPlanner::kernel(
 
 Result<PreparedCall> CallPlanner::prepare(PendingCall& call) {
   if (gpu::Clock::now() >= call.deadline)
-    return make_error(ErrorCode::timeout, "the call waited in the queue past its deadline");
+    return call.deadline_error("the call waited in the queue past its deadline");
   const KernelRequest& request = call.request;
   const bool metered = options_.metering && !request.unmetered;
   auto compiled = kernel(request.source, request.entry, metered, request.overrides);
