@@ -27,6 +27,11 @@ struct ExecutorOptions {
   // calls failed). The same as default_timeout by default, so a call without a timeout already
   // gets the most a node allows; default_timeout may not exceed it (Executor::create refuses).
   std::chrono::milliseconds max_timeout{30000};
+  // Admission control: a call that this device's measured service times say cannot finish by
+  // its deadline (the work queued ahead of it, plus its own time) is refused at once with
+  // `unavailable` and a retry_after, and no batch grows past the deadline of any call in it
+  // (see src/executor/session/admission.h). Off: every call is queued, and may time out there.
+  bool admission = true;
   size_t pipeline_cache_capacity = 256;         // compiled kernels kept warm (LRU)
   // Loop metering (docs/kernel-contract.md): every loop of a kernel shares a per-invocation
   // iteration budget, so no kernel can keep the device busy forever. Requests may lower the

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "executor/adapter_info.h"
+#include "executor/session/admission.h"
 #include "executor/session/gpu_session.h"
 #include "executor/session/huge_pages.h"
 #include "executor/session/pending_call.h"
@@ -76,15 +77,30 @@ struct Executor::Impl {
     if (request.timeout && request.timeout->count() <= 0)
       return make_error(ErrorCode::invalid_argument, "timeout must be positive");
     const CallTimeout timeout = call_timeout(options, request.timeout);
+    const auto now = Clock::now();
+    uint64_t key = 0;
+    std::chrono::nanoseconds estimate{0};
+    if (options.admission) {
+      // Refused here, on the caller's thread, when the work already admitted leaves no room.
+      key = executor::service_key(request, options.metering && !request.unmetered);
+      estimate = counters.load.times.estimate(key);
+      if (Status admitted = executor::admit(counters.load.expected_wait(now), estimate, timeout.timeout, timeout.timeout);
+          !admitted) {
+        ++counters.refused;
+        return admitted.take_error();
+      }
+    }
     // Counted before the caller's completion runs, so a caller that has its result sees it counted.
-    auto counted = [this, done = std::move(done)](Result<OutputView> out) {
+    auto counted = [this, estimate, done = std::move(done)](Result<OutputView> out) {
       ++counters.calls;
       if (!out) ++counters.errors;
+      counters.load.backlog_ns -= estimate.count();
       --depth;
       done(std::move(out));
     };
+    counters.load.backlog_ns += estimate.count();
     ++depth;
-    return PendingCall{std::move(request), Clock::now() + timeout.timeout, std::move(counted), timeout};
+    return PendingCall{std::move(request), now + timeout.timeout, std::move(counted), timeout, key, estimate};
   }
 
   // The direct-call fast path: runs the call on the calling thread when the device is free and
@@ -355,6 +371,7 @@ Executor::Stats Executor::stats() const {
   s.pipeline_misses = c.pipeline_misses;
   s.device_losses = c.device_losses;
   s.submissions = c.submissions;
+  s.refused = c.refused;
   return s;
 }
 

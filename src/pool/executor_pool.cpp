@@ -239,6 +239,7 @@ ExecutorPool::Stats ExecutorPool::stats() const {
     stats.total.pipeline_hits += d.executor.pipeline_hits;
     stats.total.pipeline_misses += d.executor.pipeline_misses;
     stats.total.device_losses += d.executor.device_losses;
+    stats.total.refused += d.executor.refused;
     stats.devices.push_back(std::move(d));
   }
   stats.retries = impl_->state.retries();

@@ -14,6 +14,8 @@ struct PendingCall {
   gpu::Clock::time_point deadline;
   Completion done;                 // called exactly once, through answer()
   CallTimeout timeout{};           // what the deadline came from, for the timeout's message
+  uint64_t kernel_key = 0;         // what its service time is measured under (admission.h)
+  std::chrono::nanoseconds estimate{0};  // its expected GPU time when admitted, in the backlog until answered
 
   // The timeout error: `what` happened, and the deadline it passed (and whether max_timeout
   // cut the caller's own timeout short, so a caller that asked for more learns why).
