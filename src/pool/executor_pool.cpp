@@ -18,6 +18,9 @@ namespace {
 
 // Errors that say the device failed, not the call: the call may succeed on another device.
 bool device_failed(const Error& e) { return e.code == ErrorCode::device_lost || e.code == ErrorCode::no_adapter; }
+// The device's admission control refused the call (the only `unavailable` an executor answers,
+// src/executor/session/admission.h): another device may have room for it.
+bool device_busy(const Error& e) { return e.code == ErrorCode::unavailable; }
 
 // One call through the pool, shared by its attempts. The request's views stay the caller's.
 struct PoolCall {
@@ -66,22 +69,26 @@ struct ExecutorPool::Impl {
       state.warm(call->kernel, device);
       return finish(call, std::move(out));
     }
-    if (!device_failed(out.error())) return finish(call, std::move(out));
+    if (!device_failed(out.error())) {
+      if (device_busy(out.error()) && !call->retried && retry_elsewhere(call, device, /*lost=*/false)) return;
+      return finish(call, std::move(out));
+    }
     state.take_out(device);
-    if (!call->retried && retry_elsewhere(call, device)) return;
+    if (!call->retried && retry_elsewhere(call, device, /*lost=*/true)) return;
     finish(call, std::move(out));
   }
 
-  // Sends a call lost with its device to another device of the rotation, once, within what is
-  // left of its deadline. False when there is none (the caller gets the original error).
-  bool retry_elsewhere(const std::shared_ptr<PoolCall>& call, size_t lost_device) {
+  // Sends a call lost with its device (or refused by a busy one) to another device of the
+  // rotation, once, within what is left of its deadline. False when there is none (the caller
+  // gets the original error). Only losses count as the device's retries.
+  bool retry_elsewhere(const std::shared_ptr<PoolCall>& call, size_t lost_device, bool lost) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(call->deadline - PoolClock::now());
     if (left.count() <= 0) return false;
     auto other = state.acquire(call->kernel, lost_device);
     if (!other) return false;
     call->retried = true;
     call->request.timeout = left;
-    state.count_retry(lost_device);
+    if (lost) state.count_retry(lost_device);
     try {
       dispatch(call, *other);
     } catch (const std::exception&) {
