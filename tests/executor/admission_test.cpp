@@ -39,6 +39,8 @@ std::pair<uint32_t, Clock::duration> calibrate(Clock::duration target) {
   auto created = Executor::create();
   EXPECT_TRUE(created.ok());
   Executor& ex = **created;
+  SlowCall compile(1);  // so that no timing below includes compiling the kernel
+  EXPECT_TRUE(ex.run(compile.request).ok());
   uint32_t rounds = 1u << 16;
   for (;;) {
     SlowCall call(rounds);
@@ -134,6 +136,64 @@ TEST(Admission, SlowCallsPastTheirDeadlinesAreRefusedAtOnceAndTheAdmittedOnesFin
   EXPECT_LE(timed_out, 2u);
   EXPECT_EQ(finished + refused + timed_out, kCalls);
   EXPECT_EQ(ex.stats().refused, refused);
+}
+
+// The case, on a kernel never measured: calls queued together are not all batched into
+// one submission of unknown length. The first runs alone and measures the kernel; the others are
+// then planned with that figure, so those that cannot fit are refused, and they do not all time
+// out together (without this all 8 went to the GPU as one submission, and all timed out).
+TEST(Admission, CallsOfAKernelNeverMeasuredAreNotBatchedBlindly) {
+  const uint32_t rounds = calibrate(250ms).first;
+  const auto one = [&] {
+    auto other = Executor::create();
+    EXPECT_TRUE(other.ok());
+    return measured_call(**other, rounds);
+  }();
+  auto created = Executor::create();
+  KEM_ASSERT_OK(created);
+  Executor& ex = **created;
+  constexpr size_t kCalls = 8;
+  SlowCall call(rounds);
+  call.request.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(one * 3.5);
+  std::vector<Outcome> outcomes(kCalls);
+  std::mutex mutex;
+  std::condition_variable changed;
+  size_t answered = 0;
+  for (size_t i = 0; i < kCalls; ++i) {
+    const auto submitted = Clock::now();
+    ex.submit(call.request, [&, i, submitted](Result<OutputView> out) {
+      std::lock_guard lock(mutex);
+      outcomes[i].answered_after = Clock::now() - submitted;
+      if (out) outcomes[i].result.emplace(std::vector<uint8_t>(out->begin(), out->end()));
+      else outcomes[i].result.emplace(out.error());
+      ++answered;
+      changed.notify_all();
+    });
+  }
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(changed.wait_for(lock, 60s, [&] { return answered == kCalls; }));
+  }
+  size_t finished = 0, refused = 0, timed_out = 0;
+  for (const Outcome& o : outcomes) {
+    const auto& r = *o.result;
+    if (r.ok()) {
+      ++finished;
+      expect_exact(r.value(), rounds);
+    } else if (r.error().code == ErrorCode::unavailable) {
+      ++refused;
+      EXPECT_GT(r.error().retry_after, 0ms);
+    } else {
+      EXPECT_EQ(r.error().code, ErrorCode::timeout) << r.error().message;
+      ++timed_out;
+    }
+  }
+  std::printf("[ admission ] new kernel, one call %.0f ms, timeout %lld ms: %zu finished, %zu refused, %zu timed out\n",
+              std::chrono::duration<double, std::milli>(one).count(),
+              static_cast<long long>(call.request.timeout->count()), finished, refused, timed_out);
+  EXPECT_GE(finished, 1u);
+  EXPECT_LE(timed_out, 2u);
+  EXPECT_EQ(finished + refused + timed_out, kCalls);
 }
 
 // Two calls queued behind a busy one: the first with a deadline of 3.5 calls' time, the second

@@ -59,7 +59,15 @@ size_t GpuSession::run_calls(std::span<PendingCall> calls, const QueueExpiry& ex
   // every deadline still fits; after it, when only the group's deadlines do not fit; nowhere
   // (refused now, the error says why) when even after the group its own deadline does not.
   auto place = [&](PreparedCall& next) -> Result<bool> {  // true: the group must be run first
-    if (group_.empty() || next.estimate.count() == 0 || !options_.admission) return false;
+    if (group_.empty() || !options_.admission) return false;
+    if (next.estimate.count() == 0) {
+      // A kernel never measured: its first call in a group measures it (a probe); a second
+      // waits for that, since the cost of either is unknown (64 calls of a new 26 s kernel once
+      // went to the GPU as one submission and all timed out).
+      for (const PreparedCall& c : group_)
+        if (c.estimate.count() == 0 && c.call->kernel_key == next.call->kernel_key) return true;
+      return false;
+    }
     const auto now = gpu::Clock::now();
     if (Status admitted = admit(group_time, next.estimate, next.call->deadline - now, next.call->timeout.timeout);
         !admitted) {
@@ -69,10 +77,17 @@ size_t GpuSession::run_calls(std::span<PendingCall> calls, const QueueExpiry& ex
     const auto planned = std::chrono::duration_cast<Duration>((group_time_high + next.estimate_high) * kBatchMargin);
     return now + planned > group_deadline;
   };
-  // After the group it waited for: does it still fit, by the shortest estimate?
+  // After the group it waited for (which may have measured its kernel): does it still fit, by
+  // the shortest estimate?
   auto still_fits = [&](PreparedCall& next) -> Status {
-    if (next.estimate.count() == 0 || !options_.admission) return {};
-    Status admitted = admit(Duration(0), next.estimate, next.call->deadline - gpu::Clock::now(), next.call->timeout.timeout);
+    const auto now = gpu::Clock::now();
+    if (now >= next.call->deadline) return next.call->deadline_error("the call waited in the queue past its deadline");
+    if (const Duration fresh = counters_.load.times.estimate(next.call->kernel_key); fresh.count() > 0) {
+      next.estimate = fresh;
+      next.estimate_high = counters_.load.times.estimate_high(next.call->kernel_key);
+    }
+    if (next.estimate.count() == 0) return {};
+    Status admitted = admit(Duration(0), next.estimate, next.call->deadline - now, next.call->timeout.timeout);
     if (!admitted) ++counters_.refused;
     return admitted;
   };
