@@ -1,9 +1,11 @@
 // max_timeout: a call's own timeout may lower its deadline, never raise it past the cap. The
-// slow call is kSpinKernel at 2^22 rounds over 4,096 invocations: seconds on lavapipe, far past
-// the caps used here, so each deadline is what ends it.
+// slow call is kSpinKernel at 2^21 rounds over 4,096 invocations: about 2 s on lavapipe, past the
+// caps used here, so each deadline is what ends it; and not much more, since the abandoned
+// device's driver goes on computing it on the CPU that the next calls need.
 #include "test_support.h"
 
 #include <chrono>
+#include <thread>
 
 namespace kem::test {
 namespace {
@@ -11,7 +13,7 @@ namespace {
 using namespace std::chrono_literals;
 
 std::vector<uint8_t> slow_input() {
-  std::vector<uint8_t> input = u32_bytes({1u << 22});
+  std::vector<uint8_t> input = u32_bytes({1u << 21});
   input.resize(16384, 0);
   return input;
 }
@@ -34,10 +36,13 @@ void expect_serving(Executor& executor) {
   KernelRequest r;
   r.source = source;
   r.input = input;
-  const auto give_up = std::chrono::steady_clock::now() + 20s;
+  r.timeout = 800ms;  // the cap
+  const auto give_up = std::chrono::steady_clock::now() + 30s;
   auto out = executor.run(r);
-  while (!out.ok() && out.error().code == ErrorCode::timeout && std::chrono::steady_clock::now() < give_up)
+  while (!out.ok() && out.error().code == ErrorCode::timeout && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(500ms);  // let the abandoned kernel finish rather than abandon more devices
     out = executor.run(r);
+  }
   KEM_ASSERT_OK(out);
   EXPECT_EQ(*out, (std::vector<uint8_t>{2, 6, 10, 14}));
 }
@@ -81,7 +86,11 @@ TEST(TimeoutCap, ATimeoutBelowTheCapIsTheCallsOwn) {
   slow.timeout.reset();
   auto by_default = executor->run(slow);
   ASSERT_FALSE(by_default.ok());
-  EXPECT_EQ(by_default.error().message, "the call did not finish before its deadline (500 ms)");
+  EXPECT_EQ(by_default.error().code, ErrorCode::timeout);
+  // Running, or still waiting for its fresh device (the abandoned one's kernel holds the CPU).
+  EXPECT_TRUE(by_default.error().message.ends_with(" before its deadline (500 ms)") ||
+              by_default.error().message.ends_with(" past its deadline (500 ms)"))
+      << by_default.error().message;
   expect_serving(*executor);
 }
 
