@@ -106,6 +106,7 @@ TEST(SlowGateway, CallsOfKernelsAtHandAreServedWhileEveryFetchThreadWaits) {
   ASSERT_TRUE(refusal.has_value()) << "a full fetch queue must refuse, on the calling thread";
   EXPECT_EQ(refusal->code, ErrorCode::unavailable);
   EXPECT_EQ(refusal->message, "too many kernels are being fetched (4 waiting); try again shortly");
+  EXPECT_EQ(refusal->retry_after, 1s);
   EXPECT_LT(refused_in, 100ms);
 
   // Every fetch thread is still waiting on the gateway, the queued ones behind them.
