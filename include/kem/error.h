@@ -2,6 +2,7 @@
 // the library's API. An Error is a stable machine-readable code plus a message for people.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -17,7 +18,7 @@ enum class ErrorCode {
   gpu_error,            // a validation / out-of-memory / internal error reported by WebGPU
   budget_exceeded,      // a metered kernel ran past its loop-iteration budget
   not_found,            // a kernel reference that does not exist
-  unavailable,          // a remote service (gateway) could not be reached
+  unavailable,          // a gateway could not be reached, or KEM is too busy to take the call now
   verification_failed,  // bytes do not match what their ID commits to
   io_error,             // local file system errors
   internal,             // a bug in KEM itself
@@ -29,6 +30,10 @@ std::string_view to_string(ErrorCode code);
 struct Error {
   ErrorCode code = ErrorCode::internal;
   std::string message;
+  // When trying again later may succeed (unavailable: every gateway backing off, or a call
+  // refused because the devices are busy), about how long to wait; zero when unknown. The
+  // HTTP endpoint sends it as Retry-After.
+  std::chrono::milliseconds retry_after{0};
 };
 
 }  // namespace kem

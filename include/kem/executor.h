@@ -70,6 +70,7 @@ class Executor {
   struct Stats {
     uint64_t calls = 0, errors = 0, pipeline_hits = 0, pipeline_misses = 0, device_losses = 0;
     uint64_t submissions = 0;  // GPU submissions; fewer than calls when calls were batched
+    uint64_t refused = 0;      // calls refused by admission control (ExecutorOptions::admission)
   };
   Stats stats() const;
 

@@ -22,6 +22,16 @@ struct ExecutorOptions {
   uint64_t max_output_bytes = 268435456;        // 256 MiB, as in the proof of concept
   uint64_t max_input_bytes = 1ull << 30;        // 1 GiB
   std::chrono::milliseconds default_timeout{30000};
+  // The longest deadline any call gets: a request's own `timeout` may lower its deadline, never
+  // raise it past this (a caller that asked for a day once held a device for 78 s while other
+  // calls failed). The same as default_timeout by default, so a call without a timeout already
+  // gets the most a node allows; default_timeout may not exceed it (Executor::create refuses).
+  std::chrono::milliseconds max_timeout{30000};
+  // Admission control: a call that this device's measured service times say cannot finish by
+  // its deadline (the work queued ahead of it, plus its own time) is refused at once with
+  // `unavailable` and a retry_after, and no batch grows past the deadline of any call in it
+  // (see src/executor/session/admission.h). Off: every call is queued, and may time out there.
+  bool admission = true;
   size_t pipeline_cache_capacity = 256;         // compiled kernels kept warm (LRU)
   // Loop metering (docs/kernel-contract.md): every loop of a kernel shares a per-invocation
   // iteration budget, so no kernel can keep the device busy forever. Requests may lower the
@@ -55,6 +65,18 @@ struct ExecutorOptions {
   // at most 15 (one thread moves about 10 GB/s into or out of mapped memory).
   std::optional<size_t> staging_copy_threads;
 };
+
+// A call's time: its own timeout, else default_timeout; never more than max_timeout. Whether
+// the cap applied is reported with it, so a timeout can say so.
+struct CallTimeout {
+  std::chrono::milliseconds timeout;
+  bool capped = false;
+};
+inline CallTimeout call_timeout(const ExecutorOptions& options, std::optional<std::chrono::milliseconds> requested) {
+  const auto wanted = requested.value_or(options.default_timeout);
+  if (wanted > options.max_timeout) return {options.max_timeout, true};
+  return {wanted, false};
+}
 
 // The output of a finished call, valid only during the completion callback (it may point into
 // mapped GPU memory, so a caller can build its own buffer from it without an extra copy).

@@ -141,7 +141,7 @@ void add_run_command(CLI::App& app, int& exit_status) {
   cmd->add_option("--format", args->format, "Output format: raw (default), hex, u32")
       ->check(CLI::IsMember({"raw", "hex", "u32"}));
   cmd->add_option("--output", args->output, "Write the output to this file instead of standard output");
-  cmd->add_option("--timeout-ms", args->timeout_ms, "Deadline of the call in milliseconds (default: --default-timeout)");
+  cmd->add_option("--timeout-ms", args->timeout_ms, "Deadline of the call in milliseconds (default: --default-timeout; at most --max-timeout)");
   args->settings = std::make_unique<SettingFlags>(cmd);
   cmd->callback([args, &exit_status] { exit_status = run(*args); });
 }

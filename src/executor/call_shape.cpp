@@ -1,5 +1,6 @@
 #include "executor/call_shape.h"
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -24,6 +25,34 @@ Result<uint32_t> groups_for(uint64_t items, uint32_t per_group, const char* axis
                  ", over the adapter's maxComputeWorkgroupsPerDimension of " + std::to_string(max) +
                  "; use a larger @workgroup_size or give explicit workgroups");
   return static_cast<uint32_t>(groups);
+}
+
+// Every path's grid, checked once more whole: drivers count a dispatch's workgroups in 32 bits
+// (lavapipe ran only 196,607 of 65,535^3 and answered as if it had run them all), and WGSL has
+// no invocation index wider than u32 (global_invocation_id per axis, and any linear index a
+// kernel computes from it), so a grid past either bound would run in part or alias silently.
+// A partial output is never an answer: such a dispatch is refused.
+Status check_grid(const std::array<uint32_t, 3>& groups, const std::array<uint32_t, 3>& size) {
+  const uint64_t total = uint64_t{groups[0]} * groups[1] * groups[2];
+  const std::string grid = std::to_string(groups[0]) + " x " + std::to_string(groups[1]) + " x " + std::to_string(groups[2]);
+  if (total > UINT32_MAX)
+    return limit("dispatch of " + grid + " = " + std::to_string(total) +
+                 " workgroups is over 4294967295 in all (drivers count workgroups in 32 bits)");
+  static const char* const kAxis[3] = {"x", "y", "z"};
+  for (int axis = 0; axis < 3; ++axis) {
+    if (uint64_t{groups[axis]} * size[axis] > uint64_t{UINT32_MAX} + 1)
+      return limit(std::string("dispatch of ") + grid + " workgroups of " + std::to_string(size[axis]) + " along " +
+                   kAxis[axis] + " is over 2^32 invocations along it (global_invocation_id is a u32)");
+  }
+  const uint64_t per_group = uint64_t{size[0]} * size[1] * size[2];
+  // total <= 2^32 - 1 and per_group <= 2^32 (workgroup sizes are small): no 64-bit overflow.
+  if (per_group != 0 && total > UINT64_MAX / per_group) return limit("dispatch of " + grid + " overflows");
+  const uint64_t invocations = total * per_group;
+  if (invocations > UINT32_MAX)
+    return limit("dispatch of " + grid + " workgroups of " + std::to_string(size[0]) + " x " + std::to_string(size[1]) +
+                 " x " + std::to_string(size[2]) + " = " + std::to_string(invocations) +
+                 " invocations is over 4294967295 in all (a kernel's linear invocation index is a u32)");
+  return {};
 }
 
 }  // namespace
@@ -87,13 +116,7 @@ Result<CallShape> shape_call(const KernelRequest& request, const ExecutorOptions
         return limit("explicit workgroup count " + std::to_string(w[axis]) +
                      " is over the adapter's maxComputeWorkgroupsPerDimension of " + std::to_string(max));
     }
-    // Each count fits, but drivers count workgroups in 32 bits: lavapipe ran only 196,607 of
-    // 65,535^3 and answered as if it had run them all. A partial output is never an answer.
-    const uint64_t total = uint64_t{w[0]} * w[1] * w[2];
-    if (total > UINT32_MAX)
-      return limit("explicit dispatch of " + std::to_string(w[0]) + " x " + std::to_string(w[1]) + " x " +
-                   std::to_string(w[2]) + " = " + std::to_string(total) +
-                   " workgroups is over 4294967295 in all (drivers count workgroups in 32 bits)");
+    // Each count fits; the totals are checked below, as for every path.
     shape.workgroups = w;
   } else if (!request.params.empty()) {
     // The image case: a 2-D grid over width = params[0], height = params[1] (1 if absent).
@@ -122,6 +145,7 @@ Result<CallShape> shape_call(const KernelRequest& request, const ExecutorOptions
       shape.workgroups = {*x, 1, 1};
     }
   }
+  if (Status grid = check_grid(shape.workgroups, workgroup_size); !grid) return grid.take_error();
   return shape;
 }
 

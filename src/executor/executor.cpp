@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "executor/adapter_info.h"
+#include "executor/session/admission.h"
 #include "executor/session/gpu_session.h"
 #include "executor/session/huge_pages.h"
 #include "executor/session/pending_call.h"
@@ -73,17 +74,33 @@ struct Executor::Impl {
 
   // A call with its deadline and a completion that keeps the counters.
   Result<PendingCall> make_call(KernelRequest request, Completion done) {
-    auto timeout = request.timeout.value_or(options.default_timeout);
-    if (timeout.count() <= 0) return make_error(ErrorCode::invalid_argument, "timeout must be positive");
+    if (request.timeout && request.timeout->count() <= 0)
+      return make_error(ErrorCode::invalid_argument, "timeout must be positive");
+    const CallTimeout timeout = call_timeout(options, request.timeout);
+    const auto now = Clock::now();
+    uint64_t key = 0;
+    std::chrono::nanoseconds estimate{0};
+    if (options.admission) {
+      // Refused here, on the caller's thread, when the work already admitted leaves no room.
+      key = executor::service_key(request, options.metering && !request.unmetered);
+      estimate = counters.load.times.estimate(key);
+      if (Status admitted = executor::admit(counters.load.expected_wait(now), estimate, timeout.timeout, timeout.timeout);
+          !admitted) {
+        ++counters.refused;
+        return admitted.take_error();
+      }
+    }
     // Counted before the caller's completion runs, so a caller that has its result sees it counted.
-    auto counted = [this, done = std::move(done)](Result<OutputView> out) {
+    auto counted = [this, estimate, done = std::move(done)](Result<OutputView> out) {
       ++counters.calls;
       if (!out) ++counters.errors;
+      counters.load.backlog_ns -= estimate.count();
       --depth;
       done(std::move(out));
     };
+    counters.load.backlog_ns += estimate.count();
     ++depth;
-    return PendingCall{std::move(request), Clock::now() + timeout, std::move(counted)};
+    return PendingCall{std::move(request), now + timeout.timeout, std::move(counted), timeout, key, estimate};
   }
 
   // The direct-call fast path: runs the call on the calling thread when the device is free and
@@ -189,7 +206,7 @@ struct Executor::Impl {
       }
     }
     for (PendingCall& c : expired)
-      c.answer(make_error(ErrorCode::timeout, "the call waited in the queue past its deadline"));
+      c.answer(c.deadline_error("the call waited in the queue past its deadline"));
     return next;
   };
 
@@ -212,6 +229,21 @@ struct Executor::Impl {
   }
 };
 
+namespace {
+
+// A default above the cap would silently be cut to it: refuse it instead.
+Status check_timeouts(const ExecutorOptions& o) {
+  if (o.default_timeout.count() <= 0 || o.max_timeout.count() <= 0)
+    return make_error(ErrorCode::invalid_argument, "default_timeout and max_timeout must be positive");
+  if (o.default_timeout > o.max_timeout)
+    return make_error(ErrorCode::invalid_argument, "default_timeout (" + std::to_string(o.default_timeout.count()) +
+                                                       " ms) is above max_timeout (" +
+                                                       std::to_string(o.max_timeout.count()) + " ms)");
+  return {};
+}
+
+}  // namespace
+
 Executor::Executor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 // Impl's destructor joins the GPU thread (after the queue drained), then the retirement thread.
@@ -220,6 +252,7 @@ Executor::~Executor() = default;
 Result<std::unique_ptr<Executor>> Executor::create(ExecutorOptions options) {
   try {
     if (const char* env = std::getenv("KEM_ADAPTER"); env && *env) options.adapter = env;
+    if (Status timeouts = check_timeouts(options); !timeouts) return timeouts.take_error();
     auto impl = std::make_unique<Impl>();
     impl->options = std::move(options);
     auto instance = gpu::Instance::create();
@@ -338,6 +371,7 @@ Executor::Stats Executor::stats() const {
   s.pipeline_misses = c.pipeline_misses;
   s.device_losses = c.device_losses;
   s.submissions = c.submissions;
+  s.refused = c.refused;
   return s;
 }
 

@@ -18,6 +18,9 @@ namespace {
 
 // Errors that say the device failed, not the call: the call may succeed on another device.
 bool device_failed(const Error& e) { return e.code == ErrorCode::device_lost || e.code == ErrorCode::no_adapter; }
+// The device's admission control refused the call (the only `unavailable` an executor answers,
+// src/executor/session/admission.h): another device may have room for it.
+bool device_busy(const Error& e) { return e.code == ErrorCode::unavailable; }
 
 // One call through the pool, shared by its attempts. The request's views stay the caller's.
 struct PoolCall {
@@ -66,22 +69,26 @@ struct ExecutorPool::Impl {
       state.warm(call->kernel, device);
       return finish(call, std::move(out));
     }
-    if (!device_failed(out.error())) return finish(call, std::move(out));
+    if (!device_failed(out.error())) {
+      if (device_busy(out.error()) && !call->retried && retry_elsewhere(call, device, /*lost=*/false)) return;
+      return finish(call, std::move(out));
+    }
     state.take_out(device);
-    if (!call->retried && retry_elsewhere(call, device)) return;
+    if (!call->retried && retry_elsewhere(call, device, /*lost=*/true)) return;
     finish(call, std::move(out));
   }
 
-  // Sends a call lost with its device to another device of the rotation, once, within what is
-  // left of its deadline. False when there is none (the caller gets the original error).
-  bool retry_elsewhere(const std::shared_ptr<PoolCall>& call, size_t lost_device) {
+  // Sends a call lost with its device (or refused by a busy one) to another device of the
+  // rotation, once, within what is left of its deadline. False when there is none (the caller
+  // gets the original error). Only losses count as the device's retries.
+  bool retry_elsewhere(const std::shared_ptr<PoolCall>& call, size_t lost_device, bool lost) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(call->deadline - PoolClock::now());
     if (left.count() <= 0) return false;
     auto other = state.acquire(call->kernel, lost_device);
     if (!other) return false;
     call->retried = true;
     call->request.timeout = left;
-    state.count_retry(lost_device);
+    if (lost) state.count_retry(lost_device);
     try {
       dispatch(call, *other);
     } catch (const std::exception&) {
@@ -145,8 +152,10 @@ Result<std::unique_ptr<ExecutorPool>> ExecutorPool::create(ExecutorPoolOptions o
 void ExecutorPool::submit(const KernelRequest& request, Completion done) {
   std::shared_ptr<PoolCall> call;
   try {
-    auto timeout = request.timeout.value_or(impl_->options.executor.default_timeout);
-    if (timeout.count() <= 0) return done(make_error(ErrorCode::invalid_argument, "timeout must be positive"));
+    if (request.timeout && request.timeout->count() <= 0)
+      return done(make_error(ErrorCode::invalid_argument, "timeout must be positive"));
+    // The executor caps the deadline the same way; the pool's copy bounds retries on another device.
+    const auto timeout = call_timeout(impl_->options.executor, request.timeout).timeout;
     call = std::make_shared<PoolCall>(PoolCall{request, std::move(done), impl_->key_of(request),
                                                PoolClock::now() + timeout, false});
   } catch (const std::exception& e) {
@@ -237,6 +246,7 @@ ExecutorPool::Stats ExecutorPool::stats() const {
     stats.total.pipeline_hits += d.executor.pipeline_hits;
     stats.total.pipeline_misses += d.executor.pipeline_misses;
     stats.total.device_losses += d.executor.device_losses;
+    stats.total.refused += d.executor.refused;
     stats.devices.push_back(std::move(d));
   }
   stats.retries = impl_->state.retries();

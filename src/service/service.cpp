@@ -91,10 +91,15 @@ void Service::submit(KernelRef kernel, KernelRequest request, Completion done) {
         return waiting->second(make_error(ErrorCode::unavailable, "the service stopped before the kernel was resolved"));
       impl.start(impl.store->resolve(kernel), std::move(waiting->first), std::move(waiting->second));
     });
-    if (!queued)
-      waiting->second(make_error(ErrorCode::unavailable,
-                                 "too many kernels are being fetched (" + std::to_string(impl.options.fetch_queue) +
-                                     " waiting); try again shortly"));
+    if (!queued) {
+      Error full = make_error(ErrorCode::unavailable, "too many kernels are being fetched (" +
+                                                          std::to_string(impl.options.fetch_queue) +
+                                                          " waiting); try again shortly");
+      // How long the queue takes to drain is the gateways' business: a second, as the HTTP
+      // endpoint's own refusals say.
+      full.retry_after = std::chrono::seconds(1);
+      waiting->second(std::move(full));
+    }
   } catch (const std::exception& e) {
     if (done) done(internal_error("could not queue the call", e));
   }

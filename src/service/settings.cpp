@@ -32,6 +32,17 @@ const std::array kRows = {
                KEM_FIELD(devices.executor.max_output_bytes)},
     SettingRow{{"default_timeout", K::milliseconds, "ms a call may take when it gives no `timeout`", "", "", false, kDay, "devices"},
                KEM_FIELD(devices.executor.default_timeout)},
+    SettingRow{{"max_timeout", K::milliseconds,
+                "ms a call may take at most: its own `timeout` may lower its deadline, never raise it past this "
+                "(`default_timeout` may not exceed it)",
+                "", "", false, kDay, "devices"},
+               KEM_FIELD(devices.executor.max_timeout)},
+    SettingRow{{"admission", K::flag,
+                "admission control: a call that the device's measured service times say cannot finish by its "
+                "deadline is refused at once (`unavailable`, with a retry-after) instead of queued to time out, and "
+                "no batch grows past the deadline of a call in it",
+                "", "", false, 0, "devices"},
+               KEM_FIELD(devices.executor.admission)},
     SettingRow{{"reply_margin", K::milliseconds,
                 "ms a waiting caller (the NIF's) keeps waiting past a call's deadline before it gives up on the reply",
                 "", "", false, kDay, "devices"},

@@ -18,6 +18,9 @@ GatewayOutcome failure(ErrorCode code, std::string message) {
   return GatewayOutcome{std::nullopt, make_error(code, std::move(message)), false, {}};
 }
 
+// The exchange did not complete (timeout, refused, reset, truncated): the gateway, not the
+// ID, is in trouble, so it pauses. What http_fetch reports about the content (over the size
+// limit, compressed) is about this ID only, and does not.
 GatewayOutcome transport_failure(const std::string& what, const Error& error) {
   GatewayOutcome outcome = failure(error.code, what + ": " + error.message);
   outcome.back_off = error.code == ErrorCode::timeout || error.code == ErrorCode::unavailable;
@@ -34,9 +37,11 @@ std::chrono::milliseconds retry_after(const HttpResponse& response) {
 }
 
 // A status other than the one wanted: 404 and 202 send us to the next gateway, 429 and 5xx
-// do too and make this gateway pause.
+// do too and make this gateway pause. A redirect not followed is this URL's answer: the
+// next gateway, no pause (one ID must not take the gateway away from every other ID).
 GatewayOutcome status_failure(const std::string& what, const HttpResponse& response) {
   const long status = response.status;
+  if (!response.redirect_refused.empty()) return failure(ErrorCode::unavailable, what + ": " + response.redirect_refused);
   if (status == 404) return failure(ErrorCode::not_found, what + ": HTTP 404 not found");
   if (status == 202) return failure(ErrorCode::not_found, what + ": HTTP 202 (accepted, not yet available)");
   GatewayOutcome outcome = failure(ErrorCode::unavailable, what + ": HTTP " + std::to_string(status));

@@ -24,7 +24,7 @@ struct FetchedKernel {
 struct GatewayOutcome {
   std::optional<FetchedKernel> kernel;  // set on success
   Error error;                          // otherwise why this gateway failed
-  bool back_off = false;                // 429, 5xx, timeout, broken connection
+  bool back_off = false;                // 429, 5xx, timeout, broken connection: never for one ID's content
   std::chrono::milliseconds retry_after{0};
 };
 

@@ -7,6 +7,8 @@
 #include <memory>
 #include <mutex>
 
+#include "redirect_policy.h"
+
 namespace kem::store {
 namespace {
 
@@ -60,10 +62,6 @@ UrlParts split_url(const std::string& url) {
   return parts;
 }
 
-bool is_loopback_host(const std::string& host) {
-  return host == "localhost" || host == "[::1]" || host.rfind("127.", 0) == 0;
-}
-
 // State shared with the libcurl callbacks of one hop.
 struct Transfer {
   bool head = false;
@@ -73,7 +71,22 @@ struct Transfer {
   Bytes body;
   std::string abort_reason;  // why a callback stopped the transfer
   ErrorCode abort_code = ErrorCode::internal;
+  // For a redirected hop: where the fetch started, and where this hop goes, so that the
+  // address libcurl connects to can be checked before a byte is sent (on_connected).
+  const std::string* gateway = nullptr;
+  const std::string* url = nullptr;
+  std::string refused_address;
 };
+
+int on_connected(void* user, char* primary_ip, char* /*local_ip*/, int /*primary_port*/, int /*local_port*/) {
+  auto* transfer = static_cast<Transfer*>(user);
+  if (!transfer->gateway || !primary_ip) return CURL_PREREQFUNC_OK;
+  if (Status allowed = check_connected_address(*transfer->gateway, *transfer->url, primary_ip); !allowed) {
+    transfer->refused_address = allowed.error().message;
+    return CURL_PREREQFUNC_ABORT;
+  }
+  return CURL_PREREQFUNC_OK;
+}
 
 std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
@@ -165,17 +178,24 @@ Result<HttpResponse> http_fetch(const HttpRequest& request, const HttpLimits& li
   std::string url = request.url;
   const std::string range =
       request.range ? std::to_string(request.range->first) + "-" + std::to_string(request.range->second) : std::string();
+  if (Status policy = check_url_policy(url); !policy) return make_error(ErrorCode::invalid_argument, policy.error().message);
+  // The last 3xx, answered as the response when its redirect is not followed.
+  std::optional<HttpResponse> redirect;
+  const auto refuse = [&](std::string why) -> Result<HttpResponse> {
+    redirect->redirect_refused = std::move(why);
+    return std::move(*redirect);
+  };
   for (int hop = 0;; ++hop) {
-    if (Status policy = check_url_policy(url); !policy) {
-      return make_error(hop ? ErrorCode::unavailable : ErrorCode::invalid_argument,
-                        hop ? "redirected to a URL the policy forbids: " + url : policy.error().message);
-    }
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return make_error(ErrorCode::timeout, "timed out across redirects");
 
     Transfer transfer;
     transfer.head = request.head;
     transfer.max_body = limits.max_body;
+    if (hop > 0) {
+      transfer.gateway = &request.url;
+      transfer.url = &url;
+    }
     char detail[CURL_ERROR_SIZE] = {0};
     CURL* c = easy.get();
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
@@ -192,31 +212,34 @@ Result<HttpResponse> http_fetch(const HttpRequest& request, const HttpLimits& li
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &transfer);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, detail);
+    curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, on_connected);
+    curl_easy_setopt(c, CURLOPT_PREREQDATA, &transfer);
     // A proxy from the environment must not stand between us and a loopback test gateway.
     curl_easy_setopt(c, CURLOPT_PROXY, is_loopback_url(url) ? "" : nullptr);
 
     const CURLcode code = curl_easy_perform(c);
+    if (!transfer.refused_address.empty()) return refuse(std::move(transfer.refused_address));
     if (!transfer.abort_reason.empty()) return make_error(transfer.abort_code, transfer.abort_reason);
     if (code != CURLE_OK) return transport_error(code, detail);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &transfer.status);
 
-    if (transfer.status >= 300 && transfer.status < 400 && transfer.status != 304) {
-      char* location = nullptr;
-      curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &location);
-      if (!location) return make_error(ErrorCode::unavailable, "HTTP " + std::to_string(transfer.status) + " without a Location");
-      if (hop >= limits.max_redirects) {
-        return make_error(ErrorCode::unavailable,
-                          "more than " + std::to_string(limits.max_redirects) + " redirects (last to " + location + ")");
-      }
-      url = location;
-      continue;
-    }
     HttpResponse response;
     response.status = transfer.status;
     response.headers = std::move(transfer.headers);
     response.body = std::move(transfer.body);
     response.url = url;
-    return response;
+    if (transfer.status < 300 || transfer.status >= 400 || transfer.status == 304) return response;
+
+    char* location = nullptr;
+    curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &location);
+    const std::string next = location ? location : "";
+    redirect = std::move(response);
+    if (next.empty()) return refuse("HTTP " + std::to_string(transfer.status) + " without a Location");
+    if (hop >= limits.max_redirects) {
+      return refuse("more than " + std::to_string(limits.max_redirects) + " redirects (last to " + next + ")");
+    }
+    if (Status allowed = check_redirect(request.url, url, next); !allowed) return refuse(allowed.error().message);
+    url = next;
   }
 }
 

@@ -44,6 +44,14 @@ struct KernelStore::Impl {
     return options.verify == VerifyPolicy::off || entry.verification != Verification::unverified;
   }
   Status check_owner(const ResolvedKernel& kernel) const;
+  // How long until the first backing-off gateway may be asked again (zero: none backs off).
+  std::chrono::milliseconds soonest_back_off_end() const {
+    std::chrono::milliseconds soonest{0};
+    for (const store::GatewayPool::Slot& slot : pool.slots()) {
+      if (slot.backing_off && (soonest.count() == 0 || slot.wait_left < soonest)) soonest = slot.wait_left;
+    }
+    return soonest;
+  }
   // A cached or fetched entry as the caller sees it, once the owner allow-list agrees.
   Result<ResolvedKernel> serve(const CacheEntry& entry, Origin origin, std::string location) const;
 };
@@ -163,6 +171,7 @@ Result<ResolvedKernel> KernelStore::Impl::fetch(const std::string& id) {
     if (rank(outcome.error.code) > rank(worst)) worst = outcome.error.code;
   }
   Error error = make_error(summary_code(worst), "kernel " + id + ": no gateway could serve it: " + reasons);
+  if (error.code == ErrorCode::unavailable) error.retry_after = soonest_back_off_end();
   if (error.code == ErrorCode::not_found || error.code == ErrorCode::verification_failed) negative.put(id, error);
   return error;
 }

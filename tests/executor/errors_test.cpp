@@ -124,7 +124,8 @@ TEST(Errors, DispatchOfTwoToTheThirtyTwoWorkgroupsInAll) {
   r.source = kSizeOne;
   r.input = input;
   r.workgroups = std::array<uint32_t, 3>{2048, 2048, 1024};
-  expect_error(shared_executor().run(r), ErrorCode::limit_exceeded, "= 4294967296 workgroups is over 4294967295 in all");
+  expect_error(shared_executor().run(r), ErrorCode::limit_exceeded,
+               "dispatch of 2048 x 2048 x 1024 = 4294967296 workgroups is over 4294967295 in all");
   r.workgroups = std::array<uint32_t, 3>{max, max, max};
   expect_error(shared_executor().run(r), ErrorCode::limit_exceeded, "in all");
 }

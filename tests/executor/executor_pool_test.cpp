@@ -251,6 +251,61 @@ TEST(ExecutorPool, ABusyWarmDeviceLosesToAnIdleOne) {
   EXPECT_EQ(*slow_out, spun(slow_iterations, kWords));
 }
 
+// When every device is busy the pool sends a kernel to its warm device; if that device's
+// admission control refuses the call (a measured slow call ahead of it), the pool hands it to
+// another device instead of answering `unavailable`. (Both devices share this machine's CPU, so
+// the retried call may still run slowly there: what it returns is exact, or a timeout, never
+// the refusal.)
+TEST(ExecutorPool, ACallRefusedByABusyDeviceIsRetriedOnTheOther) {
+  ExecutorPoolOptions options;
+  options.adapters = {"", ""};
+  options.affinity_slack = 1000;  // among busy devices, the warm one wins however loaded
+  auto created = ExecutorPool::create(options);
+  KEM_ASSERT_OK(created);
+  ExecutorPool& pool = **created;
+  constexpr size_t kWords = 1024;
+  constexpr uint32_t kRounds = 1u << 19;
+  auto slow_input = spin_input(kRounds, kWords);
+  KernelRequest slow;
+  slow.source = kSpinKernel;
+  slow.input = slow_input;
+  // Measured on its warm device, twice.
+  const auto start = std::chrono::steady_clock::now();
+  KEM_ASSERT_OK(pool.run(slow));
+  const auto one = std::chrono::steady_clock::now() - start;
+  KEM_ASSERT_OK(pool.run(slow));
+  const auto before = pool.stats();
+  const size_t warm = before.devices[0].executor.calls > 0 ? 0 : 1;
+  ASSERT_EQ(before.devices[1 - warm].executor.calls, 0u);
+
+  std::promise<Result<std::vector<uint8_t>>> results[3];
+  auto into = [&](int i) {
+    return [&results, i](Result<OutputView> out) {
+      if (out) results[i].set_value(std::vector<uint8_t>(out->begin(), out->end()));
+      else results[i].set_value(out.take_error());
+    };
+  };
+  pool.submit(slow, into(0));  // the warm device
+  pool.submit(slow, into(1));  // the idle one
+  // Both busy: the warm device, where behind the first call it cannot finish in 1.5 calls' time.
+  KernelRequest hurried = slow;
+  hurried.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(one * 1.5);
+  pool.submit(hurried, into(2));
+  for (int i = 0; i < 3; ++i) {
+    auto out = results[i].get_future().get();
+    if (i < 2) {
+      KEM_ASSERT_OK(out);
+    }
+    if (out.ok()) EXPECT_EQ(*out, spun(kRounds, kWords)) << "call " << i;
+    else EXPECT_EQ(out.error().code, ErrorCode::timeout) << out.error().message;
+  }
+  const auto after = pool.stats();
+  EXPECT_EQ(after.devices[warm].executor.refused, 1u);
+  EXPECT_EQ(after.devices[warm].executor.calls - before.devices[warm].executor.calls, 1u);
+  EXPECT_EQ(after.devices[1 - warm].executor.calls, 2u);  // the second call, and the retried one
+  EXPECT_EQ(after.retries, before.retries);                // not counted as a loss
+}
+
 TEST(ExecutorPool, KernelAndRequestErrorsAreReturnedNotRetried) {
   auto pool = two_device_pool();
   ASSERT_TRUE(pool);

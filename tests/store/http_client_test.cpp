@@ -3,6 +3,7 @@
 
 #include "http_client.h"
 #include "loopback_gateway.h"
+#include "redirect_policy.h"
 
 namespace kem::store {
 namespace {
@@ -107,20 +108,54 @@ TEST(HttpClient, FollowsUpToFiveRedirectsAndNoMore) {
   EXPECT_EQ(five->body, "arrived");
   EXPECT_EQ(five->url, gateway.url() + "/hop5");
 
+  // A redirect not followed is the answer for this URL (a response), not a transport failure.
   gateway.set("/loop", CannedResponse{.status = 301, .headers = {{"Location", "/loop"}}});
   auto loop = http_fetch({gateway.url() + "/loop"}, short_limits());
-  ASSERT_FALSE(loop.ok());
-  EXPECT_EQ(loop.error().code, ErrorCode::unavailable);
-  EXPECT_EQ(loop.error().message, "more than 5 redirects (last to " + gateway.url() + "/loop)");
+  ASSERT_TRUE(loop.ok()) << loop.error().message;
+  EXPECT_EQ(loop->status, 301);
+  EXPECT_EQ(loop->redirect_refused, "more than 5 redirects (last to " + gateway.url() + "/loop)");
   EXPECT_EQ(gateway.count("GET", "/loop"), 6u);
+
+  gateway.set("/nowhere", CannedResponse{.status = 302});
+  auto nowhere = http_fetch({gateway.url() + "/nowhere"}, short_limits());
+  ASSERT_TRUE(nowhere.ok()) << nowhere.error().message;
+  EXPECT_EQ(nowhere->redirect_refused, "HTTP 302 without a Location");
 }
 
-TEST(HttpClient, RedirectToPlainHttpElsewhereIsRefused) {
+// Each forbidden target, from a loopback gateway: refused before any connection is made to it
+// (none of these addresses is listening here, so a followed redirect would be a transport error).
+TEST(HttpClient, RedirectsThePolicyForbidsAreRefusedResponses) {
   LoopbackGateway gateway;
-  gateway.set("/raw/x", CannedResponse{.status = 302, .headers = {{"Location", "http://example.com/raw/x"}}});
-  auto response = http_fetch({gateway.url() + "/raw/x"}, short_limits());
-  ASSERT_FALSE(response.ok());
-  EXPECT_EQ(response.error().message, "redirected to a URL the policy forbids: http://example.com/raw/x");
+  const std::pair<std::string, std::string> cases[] = {
+      {"http://example.com/raw/x", "not an allowed gateway URL"},
+      {"http://10.1.2.3/raw/x", "not an allowed gateway URL"},
+      {"https://10.1.2.3/raw/x", "a private address"},
+      {"https://192.168.0.7/raw/x", "a private address"},
+      {"https://172.20.0.1/raw/x", "a private address"},
+      {"https://169.254.169.254/latest/meta-data", "a private address"},
+      {"https://[fd00::1]/raw/x", "a private address"},
+      {"https://[::ffff:10.0.0.1]/raw/x", "a private address"},
+      {"ftp://127.0.0.1/raw/x", "not an allowed gateway URL"},
+  };
+  for (const auto& [target, why] : cases) {
+    gateway.set("/raw/x", CannedResponse{.status = 302, .headers = {{"Location", target}}});
+    auto response = http_fetch({gateway.url() + "/raw/x"}, short_limits());
+    ASSERT_TRUE(response.ok()) << target << ": " << response.error().message;
+    EXPECT_EQ(response->status, 302) << target;
+    EXPECT_EQ(response->redirect_refused, "redirected to a URL the policy forbids: " + target + " (" + why + ")") << target;
+  }
+}
+
+// A loopback gateway may send us to another loopback URL (a test gateway on another port).
+TEST(HttpClient, LoopbackGatewayMayRedirectToLoopback) {
+  LoopbackGateway first, second;
+  second.set("/raw/x", CannedResponse{.body = "arrived"});
+  first.set("/raw/x", CannedResponse{.status = 307, .headers = {{"Location", second.url() + "/raw/x"}}});
+  auto response = http_fetch({first.url() + "/raw/x"}, short_limits());
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "arrived");
+  EXPECT_EQ(response->redirect_refused, "");
 }
 
 TEST(HttpClient, ServesRangesAndHead) {
@@ -157,6 +192,74 @@ TEST(HttpClient, UrlPolicyIsHttpsExceptForLoopback) {
   EXPECT_FALSE(check_url_policy("ftp://127.0.0.1").ok());
   EXPECT_FALSE(check_url_policy("https://user:pw@arweave.net").ok());
   EXPECT_FALSE(check_url_policy("not a url").ok());
+  // A name that only starts like a loopback address is a DNS name: plain http is refused.
+  EXPECT_FALSE(check_url_policy("http://127.example.com").ok());
+}
+
+// The rules for https gateways, which the loopback server cannot play (it speaks plain http).
+TEST(RedirectPolicy, HttpsGatewaysNeverDowngradeNorReachInside) {
+  const std::string gw = "https://arweave.net";
+  const std::string from = gw + "/raw/x";
+  EXPECT_TRUE(check_redirect(gw, from, "https://arweave.net/other").ok());
+  EXPECT_TRUE(check_redirect(gw, from, "https://node1.arweave.example/raw/x").ok());
+  EXPECT_TRUE(check_redirect(gw, from, "https://93.184.216.34/raw/x").ok());
+  const std::pair<std::string, std::string> refused[] = {
+      {"http://arweave.net/raw/x", "not an allowed gateway URL"},
+      {"http://127.0.0.1/raw/x", "https must not downgrade to http"},
+      {"http://localhost:1984/raw/x", "https must not downgrade to http"},
+      {"https://127.0.0.1/raw/x", "a loopback address"},
+      {"https://127.1.2.3:8443/raw/x", "a loopback address"},
+      {"https://localhost/raw/x", "a loopback address"},
+      {"https://[::1]/raw/x", "a loopback address"},
+      {"https://[::ffff:127.0.0.1]/raw/x", "a loopback address"},
+      {"https://10.0.0.8/raw/x", "a private address"},
+      {"https://100.64.1.1/raw/x", "a private address"},
+      {"https://[fe80::1]/raw/x", "a private address"},
+      {"https://0.0.0.0/raw/x", "a private address"},
+  };
+  for (const auto& [target, why] : refused) {
+    Status allowed = check_redirect(gw, from, target);
+    ASSERT_FALSE(allowed.ok()) << target;
+    EXPECT_EQ(allowed.error().code, ErrorCode::unavailable);
+    EXPECT_EQ(allowed.error().message, "redirected to a URL the policy forbids: " + target + " (" + why + ")");
+  }
+  // The operator chose the gateway's host: a private https gateway may redirect within itself.
+  EXPECT_TRUE(check_redirect("https://10.0.0.8", "https://10.0.0.8/raw/x", "https://10.0.0.8/raw/y").ok());
+  // A loopback http gateway may redirect to loopback, but not to a private address.
+  EXPECT_TRUE(check_redirect("http://127.0.0.1:1", "http://127.0.0.1:1/raw/x", "http://localhost:2/raw/x").ok());
+  EXPECT_FALSE(check_redirect("http://127.0.0.1:1", "http://127.0.0.1:1/raw/x", "https://192.168.1.1/raw/x").ok());
+}
+
+// A public name may resolve to an inside address: the address connected to is checked too.
+TEST(RedirectPolicy, TheConnectedAddressIsCheckedForRedirectedHops) {
+  const std::string gw = "https://arweave.net";
+  EXPECT_TRUE(check_connected_address(gw, "https://mirror.example/raw/x", "93.184.216.34").ok());
+  EXPECT_TRUE(check_connected_address(gw, "https://mirror.example/raw/x", "2606:2800:220:1:248:1893:25c8:1946").ok());
+  for (const char* ip : {"127.0.0.1", "::1", "10.2.3.4", "192.168.1.1", "169.254.169.254", "fd12::1", "::ffff:172.16.0.1"}) {
+    Status allowed = check_connected_address(gw, "https://mirror.example/raw/x", ip);
+    ASSERT_FALSE(allowed.ok()) << ip;
+    EXPECT_EQ(allowed.error().message.rfind("redirected to a URL the policy forbids: https://mirror.example/raw/x (its host resolved to ", 0), 0u)
+        << allowed.error().message;
+  }
+  EXPECT_TRUE(check_connected_address("http://127.0.0.1:5", "http://localhost:6/raw/x", "127.0.0.1").ok());
+  EXPECT_TRUE(check_connected_address("https://gw.lan", "https://gw.lan/raw/y", "192.168.1.2").ok());
+}
+
+TEST(RedirectPolicy, AddressRanges) {
+  for (const char* host : {"127.0.0.1", "127.255.0.1", "::1", "[::1]", "localhost", "::ffff:127.0.0.2"}) {
+    EXPECT_TRUE(is_loopback_host(host)) << host;
+    EXPECT_FALSE(is_private_address(host)) << host;
+  }
+  for (const char* host : {"10.0.0.0", "172.16.0.1", "172.31.255.255", "192.168.255.1", "100.127.0.1", "169.254.0.1",
+                           "0.0.0.0", "224.0.0.1", "fc00::1", "fdff::1", "fe80::1%eth0", "[fe80::2]", "::", "ff02::1"}) {
+    EXPECT_TRUE(is_private_address(host)) << host;
+    EXPECT_FALSE(is_loopback_host(host)) << host;
+  }
+  for (const char* host : {"8.8.8.8", "172.32.0.1", "172.15.255.255", "100.128.0.1", "192.169.0.1", "2a00:1450::1",
+                           "arweave.net", "127.example.com", "localhost.example"}) {
+    EXPECT_FALSE(is_private_address(host)) << host;
+    EXPECT_FALSE(is_loopback_host(host)) << host;
+  }
 }
 
 }  // namespace

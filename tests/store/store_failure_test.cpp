@@ -2,6 +2,8 @@
 // failed and which gateways were tried; a sick first gateway hands over to the second.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include <nlohmann/json.hpp>
 
 #include "base64url.h"
@@ -204,11 +206,101 @@ TEST(KernelStoreGateways, EveryFailureNamesEachGatewayAndWhy) {
   EXPECT_EQ(kernel.error().message, "kernel " + id + ": no gateway could serve it: " + first.url() + ": GET /raw/" + id +
                                         ": more than 5 redirects (last to " + first.url() + "/raw/" + id + "); " +
                                         second.url() + ": GET /raw/" + id + ": HTTP 503");
-  // Both now back off, and say so.
+  // The 503 makes the second back off, and says so; the first's redirect loop was its answer
+  // for this one ID, so it is asked again.
   auto again = store->resolve(KernelRef::id(id));
   ASSERT_FALSE(again.ok());
-  EXPECT_TRUE(contains(again.error().message, first.url() + ": skipped, backing off for ")) << again.error().message;
+  EXPECT_EQ(again.error().code, ErrorCode::unavailable);
+  EXPECT_EQ(first.count("GET", "/raw/" + id), 12u);
+  EXPECT_TRUE(contains(again.error().message, second.url() + ": skipped, backing off for ")) << again.error().message;
   EXPECT_TRUE(contains(again.error().message, "ms after GET /raw/" + id + ": HTTP 503")) << again.error().message;
+  // Unavailable with a gateway backing off: the error says when to try again (test back-off: 60 s).
+  EXPECT_GT(again.error().retry_after, 59s);
+  EXPECT_LE(again.error().retry_after, 60s);
+}
+
+// What one ID gets wrong (not found, a failed proof, a redirect loop or a forbidden redirect,
+// a compressed or oversized body) never takes the gateway away from the other IDs; what says
+// the gateway itself is in trouble (429, 5xx, a timeout, a refused connection) does.
+TEST(KernelStoreGateways, OnlyTransportFailuresBackOffTheGateway) {
+  // Each case serves its bad ID on the gateway and returns it.
+  using Publish = std::function<std::string(LoopbackGateway&)>;
+  struct Case {
+    const char* name;
+    Publish publish_bad;
+    ErrorCode code;
+    bool backs_off;
+  };
+  const auto canned = [](CannedResponse response) -> Publish {
+    return [response](LoopbackGateway& g) {
+      const std::string id = random_id();
+      g.set("/raw/" + id, response);
+      return id;
+    };
+  };
+  const Publish tampered = [](LoopbackGateway& g) {
+    auto bad = make_layer1_tx(SigningKey::rsa4096(), Layer1Spec{.data = kSource});
+    bad.data[5] ^= 1;
+    publish_layer1(g, bad);
+    return bad.id;
+  };
+  const Publish redirect_loop = [](LoopbackGateway& g) {
+    const std::string id = random_id();
+    g.set("/raw/" + id, CannedResponse{.status = 301, .headers = {{"Location", "/raw/" + id}}});
+    return id;
+  };
+  const Case cases[] = {
+      {"404", canned(CannedResponse{.status = 404}), ErrorCode::not_found, false},
+      {"tampered", tampered, ErrorCode::verification_failed, false},
+      {"redirect loop", redirect_loop, ErrorCode::unavailable, false},
+      {"redirect to a private address",
+       canned(CannedResponse{.status = 302, .headers = {{"Location", "https://10.0.0.1/raw/x"}}}), ErrorCode::unavailable, false},
+      {"gzip", canned(CannedResponse{.headers = {{"Content-Encoding", "gzip"}}, .body = "\x1f\x8b\x08"}),
+       ErrorCode::verification_failed, false},
+      {"oversized", canned(CannedResponse{.body = kSource, .declared_length = 50u << 20}), ErrorCode::limit_exceeded, false},
+      {"429", canned(CannedResponse{.status = 429}), ErrorCode::unavailable, true},
+      {"500", canned(CannedResponse{.status = 500}), ErrorCode::unavailable, true},
+      {"stall", canned(CannedResponse{.body = kSource, .stall = 3s}), ErrorCode::unavailable, true},
+  };
+  for (const Case& c : cases) {
+    LoopbackGateway gateway;
+    TempDir cache;
+    const std::string bad_id = c.publish_bad(gateway);
+    const auto good = make_layer1_tx(SigningKey::rsa4096(), Layer1Spec{.data = "// good\n" + kSource});
+    publish_layer1(gateway, good);
+    auto store = make_store(test_options({gateway.url()}, cache.path()));
+    auto bad = store->resolve(KernelRef::id(bad_id));
+    ASSERT_FALSE(bad.ok()) << c.name;
+    EXPECT_EQ(bad.error().code, c.code) << c.name << ": " << bad.error().message;
+    auto other = store->resolve(KernelRef::id(good.id));
+    if (c.backs_off) {
+      ASSERT_FALSE(other.ok()) << c.name;
+      EXPECT_EQ(other.error().code, ErrorCode::unavailable) << c.name;
+      EXPECT_TRUE(contains(other.error().message, gateway.url() + ": skipped, backing off for "))
+          << c.name << ": " << other.error().message;
+      EXPECT_EQ(gateway.count("GET", "/raw/" + good.id), 0u) << c.name;
+      EXPECT_GT(other.error().retry_after, 0ms) << c.name;
+    } else {
+      ASSERT_TRUE(other.ok()) << c.name << ": " << other.error().message;
+      EXPECT_EQ(other->source, "// good\n" + kSource) << c.name;
+    }
+  }
+}
+
+// A refused connection is a transport failure: the gateway backs off.
+TEST(KernelStoreGateways, ARefusedConnectionBacksOffTheGateway) {
+  LoopbackGateway down;
+  const std::string url = down.url();
+  down.stop();
+  TempDir cache;
+  auto store = make_store(test_options({url}, cache.path()));
+  auto first = store->resolve(KernelRef::id(random_id()));
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.error().code, ErrorCode::unavailable);
+  EXPECT_TRUE(contains(first.error().message, "connection failed: ")) << first.error().message;
+  auto second = store->resolve(KernelRef::id(random_id()));
+  ASSERT_FALSE(second.ok());
+  EXPECT_TRUE(contains(second.error().message, url + ": skipped, backing off for ")) << second.error().message;
 }
 
 TEST(KernelStoreGateways, NotFoundEverywhereIsRememberedBriefly) {

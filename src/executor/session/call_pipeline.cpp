@@ -24,6 +24,17 @@ void CallPipeline::run(std::span<PreparedCall> calls, TransferStrategy& transfer
   const MapWait wait = [this, &group](const gpu::PendingMap& map) {
     return wait_for(map, group.calls, group.expire_queued, std::chrono::nanoseconds(0));
   };
+  // While the group runs, callers estimating their wait count what it has done as done.
+  const auto started = gpu::Clock::now();
+  struct Running {
+    DeviceLoad& load;
+    ~Running() { load.group_started_ns = 0; }
+  } running{counters_.load};
+  int64_t group_estimate = 0;
+  for (const PreparedCall& c : calls) group_estimate += c.estimate.count();
+  counters_.load.group_estimate_ns = group_estimate;
+  counters_.load.group_started_ns =
+      std::max<int64_t>(1, std::chrono::duration_cast<Duration>(started.time_since_epoch()).count());
   const BatchLayout layout = transfer.lay_out(calls);
   auto arenas = arenas_for(layout);
   if (!arenas) return fail_unanswered(calls, arenas.error());
@@ -64,7 +75,18 @@ void CallPipeline::run(std::span<PreparedCall> calls, TransferStrategy& transfer
     readback = device_.mapped(arenas->readback, 0, layout.readback_bytes);
     if (!readback) return fail_unanswered(calls, make_error(ErrorCode::gpu_error, "the output could not be mapped"));
   }
+  measure(calls, gpu::Clock::now() - started);
   deliver(calls, transfer, readback);
+}
+
+void CallPipeline::measure(std::span<PreparedCall> calls, Duration took) {
+  // Only a group of one kernel whose every call ran to the end tells what one call costs: a
+  // mixed group's time cannot be split among its kernels, and a call answered early did not
+  // wait for it.
+  if (calls.empty() || calls[0].call->kernel_key == 0) return;
+  for (const PreparedCall& c : calls)
+    if (c.answered || c.call->kernel_key != calls[0].call->kernel_key) return;
+  counters_.load.times.record(calls[0].call->kernel_key, took / static_cast<int64_t>(calls.size()));
 }
 
 void CallPipeline::fail_unanswered(std::span<PreparedCall> calls, const Error& error) {
@@ -181,7 +203,7 @@ bool CallPipeline::wait_for(const gpu::PendingMap& map, std::span<PreparedCall> 
     for (PreparedCall& c : calls) {
       if (c.answered) continue;
       if (c.call->deadline <= now)
-        c.finish(make_error(ErrorCode::timeout, "the call did not finish before its deadline"));
+        c.finish(c.call->deadline_error("the call did not finish before its deadline"));
       else
         any_left = true;
     }

@@ -52,6 +52,8 @@ class CallPipeline {
   bool wait_for(const gpu::PendingMap& map, std::span<PreparedCall> calls, const QueueExpiry& expire_queued,
                 std::chrono::nanoseconds spin);
   void deliver(std::span<PreparedCall> calls, TransferStrategy& transfer, const uint8_t* readback);
+  // Records the time of one call of the group's kernel (device_load.h), when the group tells it.
+  void measure(std::span<PreparedCall> calls, Duration took);
   void fail_unanswered(std::span<PreparedCall> calls, const Error& error);
 
   gpu::Device& device_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "executor/session/admission.h"
 #include "wgsl/metering.h"
 #include "wgsl/overrides.h"
 
@@ -35,10 +36,24 @@ Result<std::shared_ptr<CompiledKernel>> CallPlanner::kernel(
 }
 
 Result<PreparedCall> CallPlanner::prepare(PendingCall& call) {
-  if (gpu::Clock::now() >= call.deadline)
-    return make_error(ErrorCode::timeout, "the call waited in the queue past its deadline");
+  const auto now = gpu::Clock::now();
+  if (now >= call.deadline) return call.deadline_error("the call waited in the queue past its deadline");
   const KernelRequest& request = call.request;
   const bool metered = options_.metering && !request.unmetered;
+  // Its own time against what is left of its deadline, with the freshest measurement: a call
+  // admitted behind work that took longer than expected is refused now, not run to a timeout.
+  std::chrono::nanoseconds estimate{0};
+  if (options_.admission) {
+    estimate = counters_.load.times.estimate(call.kernel_key);
+    if (Status admitted = admit(Duration(0), estimate, call.deadline - now, call.timeout.timeout); !admitted) {
+      ++counters_.refused;
+      Error refusal = admitted.take_error();
+      // Later, the device has the work now queued behind this call to do first.
+      const auto behind = std::chrono::ceil<std::chrono::milliseconds>(counters_.load.expected_wait(now));
+      if (refusal.code == ErrorCode::unavailable) refusal.retry_after = std::max(refusal.retry_after, behind);
+      return refusal;
+    }
+  }
   auto compiled = kernel(request.source, request.entry, metered, request.overrides);
   if (!compiled) return compiled.take_error();
   auto shape = shape_call(request, options_, limits_, (*compiled)->shape);
@@ -48,6 +63,8 @@ Result<PreparedCall> CallPlanner::prepare(PendingCall& call) {
   prepared.kernel = std::move(compiled).value();
   prepared.shape = *shape;
   prepared.loop_budget = effective_loop_budget(options_.loop_budget, request.loop_budget);
+  prepared.estimate = estimate;
+  if (estimate.count() > 0) prepared.estimate_high = counters_.load.times.estimate_high(call.kernel_key);
   return prepared;
 }
 

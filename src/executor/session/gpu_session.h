@@ -51,6 +51,8 @@ class GpuSession {
   CallPipeline pipeline_;
   QueueWriteStrategy queue_writes_;
   StagedChunkStrategy staged_chunks_;
+  const ExecutorOptions& options_;
+  Counters& counters_;
   std::vector<PreparedCall> group_;  // the group being gathered; reused
 };
 

@@ -22,6 +22,8 @@ struct PreparedCall {
   std::shared_ptr<CompiledKernel> kernel;
   CallShape shape;
   uint32_t loop_budget = 0;  // effective budget when the kernel is metered
+  std::chrono::nanoseconds estimate{0};       // expected GPU time as planned: the shortest recent (zero: never measured)
+  std::chrono::nanoseconds estimate_high{0};  // and the longest recent, for batching
   Slices at;
   bool answered = false;  // its completion has run
 
