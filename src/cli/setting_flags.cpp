@@ -35,7 +35,7 @@ SettingFlags::SettingFlags(CLI::App* command, std::vector<std::string_view> grou
         flag.option = command->add_flag(names, flag.on, help);
         break;
       case SettingKind::text_list:
-        flag.option = command->add_option(names, flag.list, help + "; repeatable, or comma-separated")->delimiter(',');
+        flag.option = command->add_option(names, flag.list, help + "; repeatable, or comma-separated")->delimiter(',')->allow_extra_args(false);
         break;
       case SettingKind::choice: {
         std::vector<std::string> choices;

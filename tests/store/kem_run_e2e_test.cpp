@@ -63,7 +63,7 @@ TEST(KemRunById, RunsFromTheGatewayThenFromTheCache) {
 
 // One Arweave ID in 64 starts with '-'; CI once drew one and `kem run -X...` read it as options.
 // Signs the kernel with a changing tag until its ID starts with '-', then passes that ID as the
-// kernel, as an option's value, and after an explicit `--`.
+// kernel, as an option's value, after an explicit `--`, and before a list flag's value.
 TEST(KemRunById, AnIdStartingWithADashIsAnIdNotAnOption) {
   const std::string source = slurp(std::string(KEM_SOURCE_DIR) + "/kernels/double-integer.wgsl");
   DataItemFixture item;
@@ -82,11 +82,18 @@ TEST(KemRunById, AnIdStartingWithADashIsAnIdNotAnOption) {
 
   for (const std::string& line : {"run " + item.id + options + " --format hex",
                                   "run --unmetered-id " + item.id + " " + item.id + options + " --format hex",
-                                  "run" + options + " --format hex -- " + item.id}) {
+                                  "run" + options + " --format hex -- " + item.id,
+                                  "run " + item.id + options + " --unmetered-id " + random_id() + " --format hex"}) {
     const Outcome outcome = kem(dir, line, input);
     EXPECT_EQ(outcome.status, 0) << line << "\n" << outcome.err;
     EXPECT_EQ(outcome.out, "02060a0e\n") << line;
   }
+  // A malformed list entry is a usage error about that entry, the ID still the kernel: list flags
+  // took further arguments as values, and the ID moved behind `--` was lost ("kernel is
+  // required"; the Unmetered suite drew such an ID).
+  const Outcome malformed = kem(dir, "run " + item.id + options + " --unmetered-id not-an-id", input);
+  EXPECT_EQ(malformed.status, 2) << malformed.err;
+  EXPECT_EQ(malformed.err.rfind("kem: invalid_argument: unmetered_ids 'not-an-id': ", 0), 0u) << malformed.err;
   const Outcome fetched = kem(dir, "fetch " + item.id + options, "");
   EXPECT_EQ(fetched.status, 0) << fetched.err;
   EXPECT_EQ(fetched.out, source);

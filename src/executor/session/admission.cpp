@@ -1,5 +1,6 @@
 #include "executor/session/admission.h"
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -30,6 +31,14 @@ Status admit(Duration wait, Duration estimate, Duration left, std::chrono::milli
     return make_error(ErrorCode::timeout, "refused before it ran: calls of this kernel took at least " +
                                               std::to_string(ms_up(estimate)) + " ms here lately, more than the call's " +
                                               std::to_string(timeout.count()) + " ms");
+  }
+  // Not even an idle device would finish it in what is left of its deadline: waiting cannot
+  // help this call, so it is a timeout, not a busy device (which the pool would try elsewhere).
+  if (estimate > left) {
+    return make_error(ErrorCode::timeout, "refused before it ran: calls of this kernel took at least " +
+                                              std::to_string(ms_up(estimate)) + " ms here lately, more than the " +
+                                              std::to_string(std::max<int64_t>(0, ms_up(left))) +
+                                              " ms left of the call's deadline");
   }
   Error busy = make_error(ErrorCode::unavailable,
                           "the device is busy: about " + std::to_string(ms_up(wait)) +

@@ -21,8 +21,9 @@ uint64_t service_key(const KernelRequest& request, bool metered);
 
 // Whether a call expected to take `estimate` (zero: unknown), behind `wait` of work, can finish
 // within `left`, what remains of its deadline. Otherwise the refusal: `unavailable` with a
-// retry_after when it could fit later (`timeout`, its whole time, is at least `estimate`), or
-// `timeout` when it would not fit even on an idle device.
+// retry_after when only the work ahead stands in the way (`estimate` fits in `left`), or
+// `timeout` when it would not fit even on an idle device (in `left`, or in `timeout`, the call's
+// whole time).
 Status admit(Duration wait, Duration estimate, Duration left, std::chrono::milliseconds timeout);
 
 }  // namespace kem::executor
