@@ -1,6 +1,7 @@
 #include "nif_terms.h"
 
 #include <cstring>
+#include <string>
 
 namespace kem_nif {
 
@@ -42,6 +43,11 @@ ERL_NIF_TERM make_error(ErlNifEnv* env, kem::ErrorCode code, std::string_view me
 }
 
 ERL_NIF_TERM make_error(ErlNifEnv* env, const kem::Error& error) {
+  // When to try again travels in the message, at its end, where dev_kem reads it for the
+  // Retry-After header: the error term keeps its {Code, Details} shape.
+  if (error.retry_after.count() > 0)
+    return make_error(env, error.code,
+                      error.message + " (retry after " + std::to_string(error.retry_after.count()) + " ms)");
   return make_error(env, error.code, error.message);
 }
 

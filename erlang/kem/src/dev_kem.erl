@@ -9,7 +9,7 @@
 %%% machine-readable "error" code and readable "details".
 -module(dev_kem).
 -export([info/1, info/3, execute_kernel/3, execute_kernel_with_params/3, get_adapter_info/3]).
--export([status_of/1, handle_key/4]).
+-export([status_of/1, failure/1, handle_key/4]).
 
 -define(HANDLERS, [<<"info">>, <<"execute_kernel">>, <<"execute_kernel_with_params">>,
                    <<"get_adapter_info">>]).
@@ -105,12 +105,29 @@ json(Status, Term) ->
     {ok, #{<<"status">> => Status, <<"content-type">> => <<"application/json">>,
            <<"body">> => kem_hb:json_encode(Term)}}.
 
-failure({error, {Code, Details}}) ->
+failure({error, {Code, Details}}) when is_atom(Code) ->
     Body = kem_hb:json_encode(maps:merge(#{<<"error">> => atom_to_binary(Code, utf8),
                                            <<"details">> => Details},
                                          position(Code, Details))),
-    {error, #{<<"status">> => status_of(Code), <<"content-type">> => <<"application/json">>,
-              <<"body">> => Body}}.
+    Reply = #{<<"status">> => status_of(Code), <<"content-type">> => <<"application/json">>,
+              <<"body">> => Body},
+    {error, maps:merge(Reply, retry_after(status_of(Code), Details))};
+failure(_) ->
+    failure({error, {internal, <<"not an error of the kem NIF">>}}).
+
+%% Every 503 says when to try again: the seconds the service gave (its message ends in
+%% "(retry after N ms)", e.g. admission control's estimate of when the work ahead will have
+%% shrunk), rounded up, or 1.
+retry_after(503, Details) when is_binary(Details) ->
+    Seconds = case re:run(Details, <<"\\(retry after ([0-9]+) ms\\)$">>, [{capture, all_but_first, binary}]) of
+                  {match, [Ms]} -> max(1, (binary_to_integer(Ms) + 999) div 1000);
+                  nomatch -> 1
+              end,
+    #{<<"retry-after">> => integer_to_binary(Seconds)};
+retry_after(503, _) ->
+    #{<<"retry-after">> => <<"1">>};
+retry_after(_, _) ->
+    #{}.
 
 %% A compile error's details start with the kernel's LINE:COL (the first diagnostic's): they
 %% are also given as numbers, for tools.

@@ -153,3 +153,17 @@ without_hyperbeam() ->
     after
         persistent_term:erase({kem_hb, hyperbeam})
     end.
+
+%% Every 503 says when to try again: the service's own estimate when its message ends in
+%% "(retry after N ms)" (the NIF appends Error::retry_after so), in whole seconds rounded up,
+%% else 1 second; other statuses have none.
+retry_after_header_test() ->
+    Header = fun(Error) ->
+                     {error, Reply} = dev_kem:failure(Error),
+                     {maps:get(<<"status">>, Reply), maps:get(<<"retry-after">>, Reply, none)}
+             end,
+    ?assertEqual({503, <<"2">>}, Header({error, {unavailable, <<"the device is busy; try again later (retry after 1500 ms)">>}})),
+    ?assertEqual({503, <<"1">>}, Header({error, {unavailable, <<"busy (retry after 1 ms)">>}})),
+    ?assertEqual({503, <<"1">>}, Header({error, {device_lost, <<"device lost: gone">>}})),
+    ?assertEqual({504, none}, Header({error, {timeout, <<"timed out (retry after 5 ms)">>}})),
+    ?assertEqual({502, none}, Header({error, {verification_failed, <<"bad proof">>}})).
