@@ -27,7 +27,7 @@ for app in cowlib ranch cowboy; do
   # Cowboy's sources include cowlib's headers through include_lib, hence ERL_LIBS; ebin goes
   # on the path so behaviours compiled first are found.
   ERL_LIBS=$lib erlc +debug_info -I "$lib/$app/include" -pa "$lib/$app/ebin" -o "$lib/$app/ebin" \
-    "$lib/$app"/src/*.erl
+    "$lib/$app"/src/*.erl >&2
   # Only what a running node reads: ebin (the .app is the snapshot's own), include, LICENSE.
   find "$lib/$app" -mindepth 1 -maxdepth 1 ! -name ebin ! -name include ! -name LICENSE \
     ! -name src -exec rm -rf {} +
