@@ -34,8 +34,9 @@ main([]) ->
 run() ->
     kem_test_env:setup(),
     % The node's cap on a call's deadline (libkem's max_timeout where it exists; kem_config
-    % reads it either way).
+    % reads it either way). libkem refuses a default above the cap, so the default is the cap.
     application:set_env(kem, max_timeout, ?CAP_MS),
+    application:set_env(kem, default_timeout, ?CAP_MS),
     application:set_env(kem, http, #{enabled => true, port => 0, max_body => ?MAX_BODY}),
     {ok, _} = application:ensure_all_started(kem),
     Port = kem_http:port(),
