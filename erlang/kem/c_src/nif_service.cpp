@@ -22,7 +22,8 @@ ERL_NIF_TERM counters(ErlNifEnv* env, const kem::Executor::Stats& s, std::vector
                       std::vector<ERL_NIF_TERM> values) {
   for (auto [key, n] : {std::pair{atoms.calls, s.calls}, std::pair{atoms.errors, s.errors},
                         std::pair{atoms.pipeline_hits, s.pipeline_hits}, std::pair{atoms.pipeline_misses, s.pipeline_misses},
-                        std::pair{atoms.device_losses, s.device_losses}, std::pair{atoms.submissions, s.submissions}}) {
+                        std::pair{atoms.device_losses, s.device_losses}, std::pair{atoms.submissions, s.submissions},
+                        std::pair{atoms.refused, s.refused}}) {
     keys.push_back(key);
     values.push_back(enif_make_uint64(env, n));
   }

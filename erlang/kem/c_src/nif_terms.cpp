@@ -17,7 +17,7 @@ void init_atoms(ErlNifEnv* env) {
       a("bindings"), a("entry_points"), a("group"), a("binding"), a("name"), a("address_space"),
       a("access"), a("type"), a("line"), a("column"), a("workgroup_size"),
       a("calls"), a("errors"), a("pipeline_hits"), a("pipeline_misses"), a("device_losses"),
-      a("submissions"),
+      a("submissions"), a("refused"),
       a("not_started"), a("id"), a("source"), a("file"), a("index"), a("selector"), a("queue_depth"),
       a("healthy"), a("in_rotation"), a("retried_elsewhere"), a("removals"), a("retries"), a("devices"),
   };

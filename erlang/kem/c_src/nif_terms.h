@@ -18,7 +18,7 @@ struct Atoms {
   ERL_NIF_TERM entry, output_size_hint, output_size, workgroups, timeout, loop_budget, overrides;
   ERL_NIF_TERM bindings, entry_points, group, binding, name, address_space, access, type, line,
       column, workgroup_size;
-  ERL_NIF_TERM calls, errors, pipeline_hits, pipeline_misses, device_losses, submissions;
+  ERL_NIF_TERM calls, errors, pipeline_hits, pipeline_misses, device_losses, submissions, refused;
   ERL_NIF_TERM not_started, id, source, file, index, selector, queue_depth, healthy, in_rotation,
       retried_elsewhere, removals, retries, devices;
 };

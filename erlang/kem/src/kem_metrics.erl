@@ -73,6 +73,8 @@ per_device(Devices) ->
             [{calls, <<"kem_gpu_calls_total">>, <<"counter">>, <<"Kernel calls run on this device.">>},
              {errors, <<"kem_gpu_errors_total">>, <<"counter">>, <<"Kernel calls that failed on this device.">>},
              {device_losses, <<"kem_gpu_device_losses_total">>, <<"counter">>, <<"Times this device was lost.">>},
+             {refused, <<"kem_gpu_refused_total">>, <<"counter">>,
+              <<"Calls admission control refused on this device: they could not have finished by their deadlines.">>},
              {retried_elsewhere, <<"kem_gpu_retried_elsewhere_total">>, <<"counter">>,
               <<"Calls lost with this device and run again on another.">>},
              {queue_depth, <<"kem_gpu_queue_depth">>, <<"gauge">>, <<"Calls queued or running on this device now.">>},

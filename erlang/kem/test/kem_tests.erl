@@ -31,7 +31,8 @@ kem_test_() ->
       fun id_ref/0, fun params_entry_workgroups/0, fun histogram/0, fun check/0,
       fun compile_error/0, fun argument_errors/0, fun limits/0, fun unknown_id/0,
       fun loop_budget/0, {timeout, 60, fun timeout_and_recovery/0}, {timeout, 60, fun late_reply_dropped/0},
-      {timeout, 60, fun device_loss_recovery/0}, {timeout, 30, fun gateway_down/0}]}.
+      {timeout, 60, fun device_loss_recovery/0}, {timeout, 30, fun gateway_down/0},
+      {timeout, 60, fun admission_refusal/0}]}.
 
 double() -> {source, kem_test_env:kernel("double-integer.wgsl")}.
 
@@ -210,3 +211,25 @@ gateway_down() ->
     timer:sleep(300),
     ?assertMatch({error, {not_found, _}},
                  kem:execute({id, <<"CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCA">>}, <<1, 2, 3, 4>>, #{})).
+
+%% Admission control: once a kernel's calls have been measured, a call whose whole timeout is
+%% shorter than they take is refused before it runs (a timeout, at once), and the refusal is
+%% counted, in all and on its device (kem_gpu_refused_total). Its own source, so that no other
+%% test's spin calls are measured by it.
+admission_refusal() ->
+    Source = <<(kem_test_env:spin_source())/binary, "// measured by kem_tests:admission_refusal\n">>,
+    #{refused := Before, devices := Devices0} = kem:stats(),
+    {ok, _} = kem:execute({source, Source}, spin_input(), #{timeout => 20000}),
+    T0 = erlang:monotonic_time(millisecond),
+    ?assertMatch({error, {timeout, <<"refused before it ran: ", _/binary>>}},
+                 kem:execute({source, Source}, spin_input(), #{timeout => 100})),
+    ?assert(erlang:monotonic_time(millisecond) - T0 < 100),
+    #{refused := After, devices := Devices} = kem:stats(),
+    ?assertEqual(Before + 1, After),
+    PerDevice = fun(Ds) -> lists:sum([maps:get(refused, D) || D <- Ds]) end,
+    ?assertEqual(PerDevice(Devices0) + 1, PerDevice(Devices)),
+    {match, Series} = re:run(iolist_to_binary(kem_metrics:render()),
+                             <<"^kem_gpu_refused_total\\{device=\"[0-9]+\"\\} ([0-9]+)$">>,
+                             [global, multiline, {capture, all_but_first, binary}]),
+    ?assertEqual(length(Devices), length(Series)),
+    ?assertEqual(PerDevice(Devices), lists:sum([binary_to_integer(N) || [N] <- Series])).
