@@ -31,26 +31,23 @@ void expect_exact(const std::vector<uint8_t>& out, uint32_t rounds) {
   for (uint32_t i = 0; i < 1024; ++i) ASSERT_EQ(words[i], spin_reference(i, rounds)) << "word " << i;
 }
 
-// Rounds per invocation for a call of about `target` on this machine, and the time one takes:
-// lavapipe's speed depends on the machine and on what else runs on it. On an executor of its
-// own: the shorter calls on the way there would be the kernel's shortest recent calls, which is
-// what admission estimates from.
-std::pair<uint32_t, Clock::duration> calibrate(Clock::duration target) {
-  auto created = Executor::create();
-  EXPECT_TRUE(created.ok());
-  Executor& ex = **created;
-  SlowCall compile(1);  // so that no timing below includes compiling the kernel
-  EXPECT_TRUE(ex.run(compile.request).ok());
-  uint32_t rounds = 1u << 16;
-  for (;;) {
-    SlowCall call(rounds);
-    const auto start = Clock::now();
-    auto out = ex.run(call.request);
-    const auto took = Clock::now() - start;
-    EXPECT_TRUE(out.ok()) << out.error().message;
-    if (took >= target || rounds >= (1u << 26)) return {rounds, took};
-    rounds *= 2;
-  }
+// An executor whose loop budget lets the spin kernel run as long as calibrate asks.
+std::unique_ptr<Executor> spin_executor(bool admission = true) {
+  ExecutorOptions options;
+  options.loop_budget = kSpinLoopBudget;
+  options.admission = admission;
+  auto created = Executor::create(options);
+  EXPECT_TRUE(created.ok()) << created.error().message;
+  return created.ok() ? std::move(created).value() : nullptr;
+}
+
+// Rounds per invocation for a call of at least about `target` on this adapter (lavapipe's speed
+// depends on the machine and on what else runs on it). On an executor of its own: the shorter
+// calls on the way there would be the kernel's shortest recent calls, which is what admission
+// estimates from.
+uint32_t calibrate(std::chrono::milliseconds target) {
+  auto calibrating = spin_executor();
+  return calibrating ? spin_iterations_lasting(*calibrating, target, 1024) : 1u << 16;
 }
 
 // Runs `rounds` twice on `ex` (so that its measurements are of this size only) and returns the
@@ -75,26 +72,15 @@ struct Outcome {
   Clock::duration answered_after{};
 };
 
-TEST(Admission, SlowCallsPastTheirDeadlinesAreRefusedAtOnceAndTheAdmittedOnesFinish) {
-  auto created = Executor::create();
-  KEM_ASSERT_OK(created);
-  Executor& ex = **created;
-  const uint32_t rounds = calibrate(250ms).first;
-  const auto one = measured_call(ex, rounds);
-
-  // 16 calls at once, each with a deadline of about 5 calls' time: their sum is 16.
-  constexpr size_t kCalls = 16;
-  const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(one * 5.5);
-  std::vector<Outcome> outcomes(kCalls);
+// Submits `calls` copies of `request` at once and waits, at most `wait`, for every answer.
+std::vector<Outcome> submit_all(Executor& ex, const KernelRequest& request, size_t calls, Clock::duration wait) {
+  std::vector<Outcome> outcomes(calls);
   std::mutex mutex;
   std::condition_variable changed;
   size_t answered = 0;
-  SlowCall call(rounds);
-  call.request.timeout = timeout;
-  const uint64_t submissions_before = ex.stats().submissions;
-  for (size_t i = 0; i < kCalls; ++i) {
+  for (size_t i = 0; i < calls; ++i) {
     const auto submitted = Clock::now();
-    ex.submit(call.request, [&, i, submitted](Result<OutputView> out) {
+    ex.submit(request, [&, i, submitted](Result<OutputView> out) {
       std::lock_guard lock(mutex);
       outcomes[i].answered_after = Clock::now() - submitted;
       if (out) outcomes[i].result.emplace(std::vector<uint8_t>(out->begin(), out->end()));
@@ -103,35 +89,67 @@ TEST(Admission, SlowCallsPastTheirDeadlinesAreRefusedAtOnceAndTheAdmittedOnesFin
       changed.notify_all();
     });
   }
-  {
-    std::unique_lock lock(mutex);
-    ASSERT_TRUE(changed.wait_for(lock, timeout * 3, [&] { return answered == kCalls; }));
-  }
+  std::unique_lock lock(mutex);
+  EXPECT_TRUE(changed.wait_for(lock, wait, [&] { return answered == calls; }));
+  // Every completion must have run before `outcomes` and the counters go out of scope.
+  changed.wait(lock, [&] { return answered == calls; });
+  return outcomes;
+}
+
+struct Tally {
   size_t finished = 0, refused = 0, timed_out = 0;
-  for (size_t i = 0; i < kCalls; ++i) {
+};
+
+// Sorts and checks the answers: exact results, refusals (`unavailable` with a retry_after, or a
+// timeout "refused before it ran": not even an idle device would have finished it in what was
+// left of its deadline), and calls that timed out. With `timeout`, results come by their
+// deadline and refusals at once, before it.
+Tally tally(const std::vector<Outcome>& outcomes, uint32_t rounds, std::optional<std::chrono::milliseconds> timeout) {
+  Tally t;
+  for (size_t i = 0; i < outcomes.size(); ++i) {
     const auto& r = *outcomes[i].result;
+    const bool refusal = !r.ok() && (r.error().code == ErrorCode::unavailable ||
+                                     r.error().message.rfind("refused before it ran: ", 0) == 0);
     if (r.ok()) {
-      ++finished;
+      ++t.finished;
       expect_exact(r.value(), rounds);
-      EXPECT_LE(outcomes[i].answered_after, timeout + 100ms) << "call " << i;
-    } else if (r.error().code == ErrorCode::unavailable) {
-      ++refused;
-      EXPECT_GT(r.error().retry_after, 0ms) << r.error().message;
-      EXPECT_EQ(r.error().message.rfind("the device is busy: about ", 0), 0u) << r.error().message;
-      // Refused at once (at submission, or when planned behind work that left it no room), not
-      // at its deadline.
-      EXPECT_LT(outcomes[i].answered_after, timeout) << "call " << i << ": " << r.error().message;
-    } else if (r.error().message.rfind("refused before it ran: ", 0) == 0) {
-      // A refusal too, as a timeout: not even an idle device would have finished it in what
-      // was left of its deadline when it was planned.
-      EXPECT_EQ(r.error().code, ErrorCode::timeout) << r.error().message;
-      EXPECT_LT(outcomes[i].answered_after, timeout) << "call " << i << ": " << r.error().message;
-      ++refused;
+      if (timeout) {
+        EXPECT_LE(outcomes[i].answered_after, *timeout + 100ms) << "call " << i;
+      }
+    } else if (refusal) {
+      ++t.refused;
+      if (r.error().code == ErrorCode::unavailable) {
+        EXPECT_GT(r.error().retry_after, 0ms) << r.error().message;
+        EXPECT_EQ(r.error().message.rfind("the device is busy: about ", 0), 0u) << r.error().message;
+      } else {
+        EXPECT_EQ(r.error().code, ErrorCode::timeout) << r.error().message;
+      }
+      // At submission, or when planned behind work that left it no room: not at its deadline.
+      if (timeout) {
+        EXPECT_LT(outcomes[i].answered_after, *timeout) << "call " << i << ": " << r.error().message;
+      }
     } else {
       EXPECT_EQ(r.error().code, ErrorCode::timeout) << r.error().message;
-      ++timed_out;
+      ++t.timed_out;
     }
   }
+  return t;
+}
+
+TEST(Admission, SlowCallsPastTheirDeadlinesAreRefusedAtOnceAndTheAdmittedOnesFinish) {
+  auto executor = spin_executor();
+  ASSERT_TRUE(executor);
+  Executor& ex = *executor;
+  const uint32_t rounds = calibrate(250ms);
+  const auto one = measured_call(ex, rounds);
+
+  // 16 calls at once, each with a deadline of about 5 calls' time: their sum is 16.
+  constexpr size_t kCalls = 16;
+  const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(one * 5.5);
+  SlowCall call(rounds);
+  call.request.timeout = timeout;
+  const uint64_t submissions_before = ex.stats().submissions;
+  const auto [finished, refused, timed_out] = tally(submit_all(ex, call.request, kCalls, timeout * 3), rounds, timeout);
   std::printf("[ admission ] one call %.0f ms, timeout %lld ms: %zu finished, %zu refused, %zu timed out, %llu submissions\n",
               std::chrono::duration<double, std::milli>(one).count(), static_cast<long long>(timeout.count()), finished,
               refused, timed_out, static_cast<unsigned long long>(ex.stats().submissions - submissions_before));
@@ -151,53 +169,18 @@ TEST(Admission, SlowCallsPastTheirDeadlinesAreRefusedAtOnceAndTheAdmittedOnesFin
 // then planned with that figure, so those that cannot fit are refused, and they do not all time
 // out together (without this all 8 went to the GPU as one submission, and all timed out).
 TEST(Admission, CallsOfAKernelNeverMeasuredAreNotBatchedBlindly) {
-  const uint32_t rounds = calibrate(250ms).first;
+  const uint32_t rounds = calibrate(250ms);
   const auto one = [&] {
-    auto other = Executor::create();
-    EXPECT_TRUE(other.ok());
-    return measured_call(**other, rounds);
+    auto other = spin_executor();
+    return other ? measured_call(*other, rounds) : Clock::duration(250ms);
   }();
-  auto created = Executor::create();
-  KEM_ASSERT_OK(created);
-  Executor& ex = **created;
+  auto executor = spin_executor();
+  ASSERT_TRUE(executor);
+  Executor& ex = *executor;
   constexpr size_t kCalls = 8;
   SlowCall call(rounds);
   call.request.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(one * 3.5);
-  std::vector<Outcome> outcomes(kCalls);
-  std::mutex mutex;
-  std::condition_variable changed;
-  size_t answered = 0;
-  for (size_t i = 0; i < kCalls; ++i) {
-    const auto submitted = Clock::now();
-    ex.submit(call.request, [&, i, submitted](Result<OutputView> out) {
-      std::lock_guard lock(mutex);
-      outcomes[i].answered_after = Clock::now() - submitted;
-      if (out) outcomes[i].result.emplace(std::vector<uint8_t>(out->begin(), out->end()));
-      else outcomes[i].result.emplace(out.error());
-      ++answered;
-      changed.notify_all();
-    });
-  }
-  {
-    std::unique_lock lock(mutex);
-    ASSERT_TRUE(changed.wait_for(lock, 60s, [&] { return answered == kCalls; }));
-  }
-  size_t finished = 0, refused = 0, timed_out = 0;
-  for (const Outcome& o : outcomes) {
-    const auto& r = *o.result;
-    if (r.ok()) {
-      ++finished;
-      expect_exact(r.value(), rounds);
-    } else if (r.error().code == ErrorCode::unavailable) {
-      ++refused;
-      EXPECT_GT(r.error().retry_after, 0ms);
-    } else if (r.error().message.rfind("refused before it ran: ", 0) == 0) {
-      ++refused;  // as a timeout: it would not have fitted in what was left of its deadline
-    } else {
-      EXPECT_EQ(r.error().code, ErrorCode::timeout) << r.error().message;
-      ++timed_out;
-    }
-  }
+  const auto [finished, refused, timed_out] = tally(submit_all(ex, call.request, kCalls, 60s), rounds, std::nullopt);
   std::printf("[ admission ] new kernel, one call %.0f ms, timeout %lld ms: %zu finished, %zu refused, %zu timed out\n",
               std::chrono::duration<double, std::milli>(one).count(),
               static_cast<long long>(call.request.timeout->count()), finished, refused, timed_out);
@@ -211,10 +194,10 @@ TEST(Admission, CallsOfAKernelNeverMeasuredAreNotBatchedBlindly) {
 // answered after about 3 calls' time: too close to its deadline for the batching margin
 // (1.5 x the calls' longest recent times), so they run apart, and both finish.
 TEST(Admission, ACallIsNotBatchedWithANeighbourThatWouldPushItPastItsDeadline) {
-  auto created = Executor::create();
-  KEM_ASSERT_OK(created);
-  Executor& ex = **created;
-  const uint32_t rounds = calibrate(400ms).first;
+  auto executor = spin_executor();
+  ASSERT_TRUE(executor);
+  Executor& ex = *executor;
+  const uint32_t rounds = calibrate(400ms);
   const auto one = measured_call(ex, rounds, /*longest=*/true);
 
   SlowCall busy(rounds), tight(rounds), loose(rounds);
@@ -244,10 +227,10 @@ TEST(Admission, ACallIsNotBatchedWithANeighbourThatWouldPushItPastItsDeadline) {
 // A call whose kernel's recent calls all took longer than its whole timeout is answered
 // `timeout` at once instead of running to it.
 TEST(Admission, ACallLongerThanItsWholeTimeoutIsRefusedBeforeItRuns) {
-  auto created = Executor::create();
-  KEM_ASSERT_OK(created);
-  Executor& ex = **created;
-  const uint32_t rounds = calibrate(200ms).first;
+  auto executor = spin_executor();
+  ASSERT_TRUE(executor);
+  Executor& ex = *executor;
+  const uint32_t rounds = calibrate(200ms);
   const auto one = measured_call(ex, rounds);
   SlowCall call(rounds);
   call.request.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(one / 4);
@@ -267,12 +250,11 @@ TEST(Admission, ACallLongerThanItsWholeTimeoutIsRefusedBeforeItRuns) {
 
 // Off, nothing is refused: every call is queued (and may time out there).
 TEST(Admission, OffQueuesEverything) {
-  ExecutorOptions options;
-  options.admission = false;
-  auto created = Executor::create(options);
-  KEM_ASSERT_OK(created);
-  Executor& ex = **created;
-  auto [rounds, one] = calibrate(200ms);
+  auto executor = spin_executor(/*admission=*/false);
+  ASSERT_TRUE(executor);
+  Executor& ex = *executor;
+  const auto one = 200ms;  // at least: calibrate's count lasts that long on an idle adapter
+  const uint32_t rounds = calibrate(one);
   SlowCall call(rounds);
   call.request.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(one / 4);
   auto out = ex.run(call.request);
