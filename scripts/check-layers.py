@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Fails when an #include in src/ reaches from a lower layer up to a higher one.
 
-The layers, lowest first (docs/ARCHITECTURE.md): error (src/error.cpp), webgpu, then wgsl and
-store, executor (with executor/session), pool, service, cli. A file may include its own layer and
+The layers, lowest first (docs/ARCHITECTURE.md): error (src/error.cpp), webgpu and process, then
+wgsl and store, executor (with executor/session), pool, worker and sandbox, service, cli. A file may include its own layer and
 the ones below; public headers count as the layer that implements them. Private headers of the
 GPU session (src/executor/session/) also must not include the public kem/executor.h: what they
 need of it is in kem/executor_options.h.
@@ -13,7 +13,8 @@ import pathlib
 import re
 import sys
 
-RANK = {"error": 0, "webgpu": 1, "wgsl": 2, "store": 2, "executor": 3, "pool": 4, "service": 5, "cli": 6}
+RANK = {"error": 0, "webgpu": 1, "process": 1, "wgsl": 2, "store": 2, "executor": 3, "pool": 4,
+        "worker": 5, "sandbox": 5, "service": 6, "cli": 7}
 # Public headers above the bottom layer, by the layer that implements them.
 PUBLIC = {
     "kem/reflection.h": "wgsl", "kem/kernel_store.h": "store",

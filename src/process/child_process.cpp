@@ -1,0 +1,151 @@
+#include "process/child_process.h"
+
+#include <dlfcn.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+extern char** environ;
+
+namespace kem::process {
+namespace {
+
+ExitStatus from_wait_status(int status) {
+  ExitStatus s;
+  if (WIFEXITED(status)) s.code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) s.signal = WTERMSIG(status);
+  return s;
+}
+
+bool executable(const std::filesystem::path& path) {
+  return !path.empty() && access(path.c_str(), X_OK) == 0 && std::filesystem::is_regular_file(path);
+}
+
+}  // namespace
+
+std::string ExitStatus::describe() const {
+  if (unknown) return "ended (its status was collected elsewhere)";
+  if (signal) {
+    const char* name = sigabbrev_np(signal);
+    return "killed by signal " + std::to_string(signal) + (name ? std::string(" (SIG") + name + ")" : "");
+  }
+  return "exited with status " + std::to_string(code);
+}
+
+Result<ChildProcess> ChildProcess::spawn(const SpawnOptions& options) {
+  posix_spawn_file_actions_t actions;
+  if (posix_spawn_file_actions_init(&actions) != 0)
+    return make_error(ErrorCode::internal, "posix_spawn_file_actions_init failed");
+  int highest = 2;
+  for (auto [here, there] : options.descriptors) {
+    posix_spawn_file_actions_adddup2(&actions, here, there);
+    highest = std::max(highest, there);
+  }
+  // Nothing else of the parent's (sockets, files, the BEAM's pipes) reaches the child.
+  posix_spawn_file_actions_addclosefrom_np(&actions, highest + 1);
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  // The child starts with default signal handling and an empty mask, whatever the parent set.
+  sigset_t all, none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&attributes, &all);
+  posix_spawnattr_setsigmask(&attributes, &none);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(options.program.c_str()));
+  for (const std::string& a : options.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, options.program.c_str(), &actions, &attributes, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
+  if (rc != 0)
+    return make_error(ErrorCode::internal, "cannot start " + options.program + ": " + std::strerror(rc));
+  return ChildProcess(pid);
+}
+
+ChildProcess::ChildProcess(ChildProcess&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)), status_(std::move(other.status_)) {}
+
+ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
+  if (this != &other) {
+    if (running()) kill_and_wait();
+    pid_ = std::exchange(other.pid_, -1);
+    status_ = std::move(other.status_);
+  }
+  return *this;
+}
+
+ChildProcess::~ChildProcess() {
+  if (running()) kill_and_wait();
+}
+
+std::optional<ExitStatus> ChildProcess::try_reap() {
+  if (status_ || pid_ <= 0) return status_;
+  int status = 0;
+  const pid_t r = waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) status_ = from_wait_status(status);
+  else if (r < 0 && errno == ECHILD) status_ = ExitStatus{.unknown = true};
+  return status_;
+}
+
+std::optional<ExitStatus> ChildProcess::wait_for(std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  auto pause = std::chrono::microseconds(100);
+  while (true) {
+    if (auto s = try_reap()) return s;
+    if (std::chrono::steady_clock::now() >= until) return std::nullopt;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(10000));
+  }
+}
+
+ExitStatus ChildProcess::kill_and_wait() {
+  if (auto s = try_reap()) return *s;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  while (true) {
+    const pid_t r = waitpid(pid_, &status, 0);
+    if (r == pid_) return *(status_ = from_wait_status(status));
+    if (r < 0 && errno == EINTR) continue;
+    return *(status_ = ExitStatus{.unknown = true});
+  }
+}
+
+Result<std::string> find_helper_program(std::string_view name, const char* env_var) {
+  namespace fs = std::filesystem;
+  if (const char* set = std::getenv(env_var); set && *set) {
+    if (executable(set)) return std::string(set);
+    return make_error(ErrorCode::internal, std::string(env_var) + "=" + set + " is not an executable file");
+  }
+  std::vector<fs::path> tried;
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&find_helper_program), &info) && info.dli_fname) {
+    std::error_code ec;
+    fs::path here = fs::canonical(fs::path(info.dli_fname), ec);
+    if (ec) here = fs::path(info.dli_fname);
+    tried.push_back(here.parent_path() / name);
+  }
+#ifdef KEM_HELPER_BUILD_DIR
+  tried.push_back(fs::path(KEM_HELPER_BUILD_DIR) / name);
+#endif
+  std::string where;
+  for (const fs::path& p : tried) {
+    if (executable(p)) return p.string();
+    where += (where.empty() ? "" : ", ") + p.string();
+  }
+  return make_error(ErrorCode::internal, "KEM's helper program " + std::string(name) + " was not found (looked at " +
+                                             where + "; set " + env_var + ")");
+}
+
+}  // namespace kem::process
