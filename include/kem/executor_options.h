@@ -64,6 +64,11 @@ struct ExecutorOptions {
   // Threads that copy a chunk besides the calling one. Unset: the hardware threads less one,
   // at most 15 (one thread moves about 10 GB/s into or out of mapped memory).
   std::optional<size_t> staging_copy_threads;
+  // Called on the driving thread when a group of calls outlived every deadline in it and its
+  // device was abandoned (the executor makes a new one): the GPU may still be running that
+  // work. The GPU worker process asks to be replaced then (src/worker/), since a device of the
+  // same process would share the GPU, or lavapipe's threads, with the abandoned work.
+  std::function<void()> on_device_abandoned;
 };
 
 // A call's time: its own timeout, else default_timeout; never more than max_timeout. Whether

@@ -22,6 +22,7 @@
 #include "kem/kernel_request.h"
 #include "kem/kernel_store.h"
 #include "kem/trust_policy.h"
+#include "kem/worker_options.h"
 
 namespace kem {
 
@@ -29,6 +30,8 @@ struct ServiceOptions {
   // The devices. `devices.adapters` empty: every GPU of the machine, or the default adapter
   // when there is none; devices.executor.adapter is not used.
   ExecutorPoolOptions devices;
+  // Where the devices run: in a supervised GPU worker process by default (kem/worker_options.h).
+  WorkerOptions worker;
   StoreOptions store;
   TrustPolicy trust;
   // Threads that resolve kernels which are not at hand (gateway fetches, disk cache, files),
@@ -73,12 +76,17 @@ class Service {
   // "devices", every device's adapter, load, health and counters, and their sum in "total".
   std::string adapter_info_json() const;
   ExecutorPool::Stats stats() const;
+  // The GPU worker processes: which one runs, how many ended and how, the last recovery time.
+  WorkerStats worker_stats() const;
   size_t device_count() const;
 
   const ServiceOptions& options() const;
 
   // Test hook: destroys device `index` as a driver crash would (ExecutorPool::simulate_device_loss).
   void simulate_device_loss(size_t index);
+  // Test hook: SIGKILL the GPU worker process, as the OOM killer would (nothing when the devices
+  // are not isolated).
+  void kill_worker();
 
  private:
   struct Impl;

@@ -220,6 +220,7 @@ struct Executor::Impl {
           return;
         }
         left = left.subspan((*s)->run_calls(left, expire_queued));
+        if ((*s)->abandoned() && options.on_device_abandoned) options.on_device_abandoned();
       }
     } catch (const std::exception& e) {
       // Allocation, or a caller's output_into, can throw here: every call not yet answered gets

@@ -6,6 +6,7 @@
 
 #include "service/adapter_report.h"
 #include "service/fetch_threads.h"
+#include "worker/devices.h"
 
 namespace kem {
 namespace {
@@ -27,7 +28,8 @@ Error internal_error(const char* what, const std::exception& e) {
 struct Service::Impl {
   ServiceOptions options;
   std::unique_ptr<KernelStore> store;
-  std::unique_ptr<ExecutorPool> pool;
+  // The GPUs: in the supervised worker process, or in this one (options.worker.isolate).
+  std::unique_ptr<worker::Devices> devices;
   mutable std::mutex trust_mutex;
   std::shared_ptr<const TrustPolicy> trust;
   // Declared last: destroyed first, so no fetch thread runs against a destroyed pool or store.
@@ -49,7 +51,7 @@ struct Service::Impl {
     }
     call->request.source = call->kernel.source;
     call->request.unmetered = !call->kernel.id.empty() && current_trust()->unmetered(call->kernel);
-    pool->submit(call->request, [call](Result<OutputView> output) { call->done(std::move(output)); });
+    devices->submit(call->request, [call](Result<OutputView> output) { call->done(std::move(output)); });
   }
 };
 
@@ -66,9 +68,9 @@ Result<std::unique_ptr<Service>> Service::create(ServiceOptions options) {
     auto store = KernelStore::create(options.store);
     if (!store) return store.take_error();
     impl->store = std::move(store).value();
-    auto pool = ExecutorPool::create(options.devices);
-    if (!pool) return pool.take_error();
-    impl->pool = std::move(pool).value();
+    auto devices = worker::open_devices(options.worker, options.devices);
+    if (!devices) return devices.take_error();
+    impl->devices = std::move(devices).value();
     impl->trust = std::make_shared<const TrustPolicy>(options.trust);
     impl->fetchers = std::make_unique<service::FetchThreads>(options.fetch_threads, options.fetch_queue);
     return std::unique_ptr<Service>(new Service(std::move(impl)));
@@ -123,7 +125,7 @@ Result<std::vector<uint8_t>> Service::run(KernelRef kernel, KernelRequest reques
 Result<Reflection> Service::check(const KernelRef& kernel, std::string_view entry) {
   auto resolved = resolve(kernel);
   if (!resolved) return resolved.take_error();
-  return impl_->pool->check(resolved->source, entry);
+  return impl_->devices->check(resolved->source, entry);
 }
 
 Result<ResolvedKernel> Service::resolve(const KernelRef& kernel) { return impl_->store->resolve(kernel); }
@@ -140,10 +142,14 @@ Status Service::set_trust(TrustPolicy trust) {
   }
 }
 
-std::string Service::adapter_info_json() const { return service::adapter_report_json(*impl_->pool); }
-ExecutorPool::Stats Service::stats() const { return impl_->pool->stats(); }
-size_t Service::device_count() const { return impl_->pool->size(); }
+std::string Service::adapter_info_json() const {
+  return service::adapter_report_json(impl_->devices->adapter_info_json(), impl_->devices->worker_stats());
+}
+ExecutorPool::Stats Service::stats() const { return impl_->devices->stats(); }
+WorkerStats Service::worker_stats() const { return impl_->devices->worker_stats(); }
+size_t Service::device_count() const { return impl_->devices->size(); }
 const ServiceOptions& Service::options() const { return impl_->options; }
-void Service::simulate_device_loss(size_t index) { impl_->pool->simulate_device_loss(index); }
+void Service::simulate_device_loss(size_t index) { impl_->devices->simulate_device_loss(index); }
+void Service::kill_worker() { impl_->devices->kill_worker(); }
 
 }  // namespace kem

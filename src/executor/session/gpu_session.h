@@ -39,6 +39,8 @@ class GpuSession {
   }
 
   bool healthy() const { return !pipeline_.abandoned() && !device_->lost(); }
+  // A group outlived every deadline in it: the GPU may still be running its work.
+  bool abandoned() const { return pipeline_.abandoned(); }
   gpu::Device& device() { return *device_; }
 
  private:

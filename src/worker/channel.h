@@ -1,0 +1,46 @@
+// One end of the socket between the service and its GPU worker: a SOCK_SEQPACKET socket pair,
+// so every message arrives whole and in order, and a closed end (the worker died) is seen at
+// once by the other. A message may carry one descriptor (a shared-memory region). Messages
+// larger than a socket buffer go through a memfd of their own, transparently ("spilled"): a
+// 1 MB kernel source or a long compile error is as easy to send as a 4-byte call.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "kem/result.h"
+
+namespace kem::worker {
+
+class Channel {
+ public:
+  // A connected pair: ours, and the descriptor to hand to the child (not close-on-exec here:
+  // posix_spawn dup2s it to a fixed number).
+  static Result<std::pair<std::unique_ptr<Channel>, int>> pair();
+  explicit Channel(int fd);
+  ~Channel();
+  Channel(const Channel&) = delete;
+  Channel& operator=(const Channel&) = delete;
+
+  // Sends one message, whole; safe from many threads at once. `fd` (or -1) goes with it.
+  Status send(const std::vector<uint8_t>& message, int fd = -1);
+
+  enum class Received { message, closed, timed_out };
+  // Waits up to `timeout` (negative: forever) for the next message. `fd` gets the descriptor
+  // it carried, or -1; the receiver owns it.
+  Result<Received> receive(std::vector<uint8_t>& message, int& fd, std::chrono::milliseconds timeout);
+
+  // Wakes a receive() blocked on this end (it then returns closed).
+  void shut_down();
+
+ private:
+  Status send_raw(const uint8_t* bytes, size_t size, const int* fds, int fd_count);
+  int fd_;
+  std::mutex send_mutex_;
+};
+
+}  // namespace kem::worker
