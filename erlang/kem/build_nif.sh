@@ -38,8 +38,11 @@ if [ ! -f "$build_dir/build.ninja" ] && [ ! -f "$build_dir/Makefile" ]; then
   cmake -S "$src_dir" -B "$build_dir" $generator -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DKEM_BUILD_NIF=ON -DKEM_BUILD_TESTS=OFF -DKEM_BUILD_BENCH=OFF ${KEM_CMAKE_ARGS:-} >/dev/null
 fi
-cmake --build "$build_dir" --target kem_nif --parallel "${KEM_BUILD_PARALLEL:-2}"
+cmake --build "$build_dir" --target kem_nif kem_gpu_worker --parallel "${KEM_BUILD_PARALLEL:-2}"
 mkdir -p "$app_dir/priv"
-# Copy through a temporary name so a VM that has the old one loaded keeps a valid file.
+# Copy through a temporary name so a VM that has the old one loaded keeps a valid file. The GPU
+# worker program goes next to the NIF, where the NIF looks for it.
 cp "$build_dir/erlang/kem/c_src/kem_nif.so" "$app_dir/priv/kem_nif.so.tmp"
 mv -f "$app_dir/priv/kem_nif.so.tmp" "$app_dir/priv/kem_nif.so"
+cp "$build_dir/bin/kem-gpu-worker" "$app_dir/priv/kem-gpu-worker.tmp"
+mv -f "$app_dir/priv/kem-gpu-worker.tmp" "$app_dir/priv/kem-gpu-worker"

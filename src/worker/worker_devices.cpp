@@ -9,6 +9,19 @@
 #include "worker/protocol.h"
 
 namespace kem::worker {
+// A call between its submission and its reply: what its message is rebuilt from when it moves
+// to a successor worker (the request's views stay valid until `done` ran).
+struct ParentCall {
+  Completion done;
+  std::function<uint8_t*(uint64_t)> output_into;
+  TransferArenas::Lease lease;
+  Placement output;
+  CallMessage message;
+  std::string_view source;
+  std::chrono::steady_clock::time_point deadline;
+  bool moved = false;  // sent on once already: a call moves at most once
+};
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -39,14 +52,6 @@ void add(ExecutorPool::Stats& into, const ExecutorPool::Stats& from) {
   add(into.total, from.total);
   into.retries += from.retries;
 }
-
-// A call between its submission and its reply.
-struct ParentCall {
-  Completion done;
-  std::function<uint8_t*(uint64_t)> output_into;
-  TransferArenas::Lease lease;
-  Placement output;
-};
 
 void complete(ParentCall& call, Result<Reader*> reply) {
   if (!reply) return call.done(reply.take_error());
@@ -106,25 +111,20 @@ Result<std::unique_ptr<Devices>> WorkerDevices::create(const WorkerOptions& opti
     program = std::move(found).value();
   }
   std::unique_ptr<WorkerDevices> d(new WorkerDevices(options, devices, std::move(program)));
+  // Workers are started by the supervisor thread only: PR_SET_PDEATHSIG kills a child when the
+  // *thread* that started it ends, and the supervisor lives as long as the devices.
+  d->restart_wanted_ = true;
+  d->supervisor_ = std::thread([raw = d.get()] { raw->supervise(); });
   std::shared_ptr<WorkerLink> link;
   {
-    std::lock_guard lock(d->mutex_);
-    auto started = d->start_link();
-    if (!started) return started.take_error();
-    link = *started;
+    std::unique_lock lock(d->mutex_);
+    d->wake_.wait(lock, [&] { return d->current_ || !d->last_start_error_.empty(); });
+    if (!d->current_) return make_error(ErrorCode::internal, d->last_start_error_);
+    link = d->current_;
   }
   auto ready = link->wait_ready(options.start_timeout);
-  if (!ready) {
-    link->kill("its devices could not be created");
-    return ready.take_error();
-  }
+  if (!ready) return ready.take_error();  // ~WorkerDevices ends the worker
   d->device_count_ = *ready;
-  {
-    std::lock_guard lock(d->mutex_);
-    d->current_ = link;
-    d->worker_stats_.pid = link->pid();
-  }
-  d->supervisor_ = std::thread([raw = d.get()] { raw->supervise(); });
   return std::unique_ptr<Devices>(std::move(d));
 }
 
@@ -178,53 +178,19 @@ void WorkerDevices::on_ended(WorkerLink& link) {
                                         : std::min(std::chrono::milliseconds(5000),
                                                    std::max(std::chrono::milliseconds(50), restart_delay_ * 2));
     restart_wanted_ = true;
-    if (restart_delay_.count() == 0) {
-      // Started here, so that calls submitted from now on queue on the new worker's socket.
-      if (auto next = start_link()) {
-        current_ = *next;
-        worker_stats_.pid = current_->pid();
-        restart_wanted_ = false;
-      } else {
-        last_start_error_ = next.error().message;
-        restart_delay_ = std::chrono::milliseconds(50);
-      }
-    }
   }
   wake_.notify_all();
 }
 
 void WorkerDevices::on_abandoned(WorkerLink& link) {
-  std::shared_ptr<WorkerLink> old;
-  {
-    std::lock_guard lock(mutex_);
-    if (&link != current_.get() || stopping_) return;
-    old = current_;
-    ++worker_stats_.replacements;
-    ended_at_ = Clock::now();
-    if (auto next = start_link()) {
-      current_ = *next;
-      worker_stats_.pid = current_->pid();
-    } else {
-      current_.reset();
-      last_start_error_ = next.error().message;
-      restart_wanted_ = true;
-      restart_delay_ = std::chrono::milliseconds(50);
-    }
-  }
-  // Its counters join the service's before it goes; its calls on other devices finish.
-  const uint64_t id = old->next_id();
-  Writer w = message(Kind::stats, id);
-  WorkerLink::Handler keep = [this](Result<Reader*> reply) {
-    if (!reply) return;
-    auto body = (*reply)->bytes();
-    Reader r(body);
-    auto s = get_stats(r);
-    if (r.failed()) return;
-    std::lock_guard lock(mutex_);
-    add(retired_stats_, s);
-  };
-  (void)old->request(id, w, keep, Clock::now() + kAskTimeout);
-  old->drain();
+  std::lock_guard lock(mutex_);
+  if (&link != current_.get() || stopping_ || to_replace_) return;
+  ++worker_stats_.replacements;
+  ended_at_ = Clock::now();
+  // The supervisor starts the successor, then ends this one: its calls move there.
+  to_replace_ = current_;
+  restart_delay_ = std::chrono::milliseconds(0);
+  restart_wanted_ = true;
   wake_.notify_all();
 }
 
@@ -235,7 +201,7 @@ void WorkerDevices::supervise() {
     // Links that ended are destroyed here, off their own reader threads.
     std::vector<std::shared_ptr<WorkerLink>> ended;
     for (auto it = links_.begin(); it != links_.end();) {
-      if ((*it != current_ && !(*it)->alive()) || stopping_) {
+      if ((*it != current_ && *it != to_replace_ && !(*it)->alive()) || stopping_) {
         ended.push_back(std::move(*it));
         it = links_.erase(it);
       } else {
@@ -252,17 +218,46 @@ void WorkerDevices::supervise() {
     if (restart_wanted_) {
       if (wake_.wait_until(lock, ended_at_ + restart_delay_, [&] { return stopping_; })) continue;
       restart_wanted_ = false;
-      if (auto next = start_link()) {
-        current_ = *next;
-        worker_stats_.pid = current_->pid();
-      } else {
+      auto next = start_link();
+      if (!next) {
         last_start_error_ = next.error().message;
         restart_wanted_ = true;
+        restart_delay_ = std::chrono::milliseconds(1000);
         ended_at_ = Clock::now();
+        wake_.notify_all();
+        continue;
+      }
+      std::shared_ptr<WorkerLink> old = std::exchange(current_, *next);
+      worker_stats_.pid = current_->pid();
+      std::shared_ptr<WorkerLink> replaced = std::exchange(to_replace_, nullptr);
+      wake_.notify_all();
+      if (replaced) {
+        // Its counters join the service's before it goes (if it answers within 200 ms).
+        lock.unlock();
+        const uint64_t id = WorkerLink::next_id();
+        Writer w = message(Kind::stats, id);
+        auto got = std::make_shared<std::promise<ExecutorPool::Stats>>();
+        auto stats = got->get_future();
+        WorkerLink::Handler keep = [got](Result<Reader*> reply) {
+          if (!reply) return;
+          auto body = (*reply)->bytes();
+          Reader r(body);
+          auto s = get_stats(r);
+          if (!r.failed()) got->set_value(std::move(s));
+        };
+        if (!replaced->request(id, w, keep, Clock::now() + kAskTimeout) &&
+            stats.wait_for(std::chrono::milliseconds(200)) == std::future_status::ready) {
+          std::lock_guard relock(mutex_);
+          add(retired_stats_, stats.get());
+        }
+        // Not drained: its other calls would wait behind the abandoned work (lavapipe's
+        // threads, or the GPU's queue). They move to the successor instead.
+        replaced->replace();
+        lock.lock();
       }
       continue;
     }
-    if (current_ && current_ != awaiting && worker_stats_.starts > 1 && ended_at_ != Clock::time_point{}) {
+    if (current_ && current_ != awaiting && worker_stats_.starts > 1) {
       awaiting = current_;
       const auto since = ended_at_;
       lock.unlock();
@@ -289,7 +284,14 @@ void WorkerDevices::submit(const KernelRequest& q, Completion done) {
       return done(make_error(ErrorCode::limit_exceeded, "input of " + std::to_string(q.input.size()) +
                                                             " bytes is over the maximum of " +
                                                             std::to_string(devices_.executor.max_input_bytes)));
-    auto link = current();
+    std::shared_ptr<WorkerLink> link;
+    {
+      // A successor being started (the supervisor does it within milliseconds): wait for it.
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, options_.grace,
+                     [&] { return current_ || stopping_ || !restart_wanted_ || restart_delay_.count() > 0; });
+      link = current_;
+    }
     if (!link) {
       std::lock_guard lock(mutex_);
       Error e = make_error(ErrorCode::unavailable, "no GPU worker is running (the last one: " + worker_stats_.last_end +
@@ -357,28 +359,53 @@ void WorkerDevices::submit(const KernelRequest& q, Completion done) {
     m.loop_budget = q.loop_budget;
     m.unmetered = q.unmetered;
     m.overrides = q.overrides;
+    call->message = std::move(m);
+    call->source = q.source;
+    call->deadline = Clock::now() + call_timeout(devices_.executor, q.timeout).timeout;
+    send_call(call, std::move(link));
+  } catch (const std::exception& e) {
+    if (done) done(make_error(ErrorCode::internal, std::string("could not send the call to the GPU worker: ") + e.what()));
+  }
+}
 
-    const uint64_t id = link->next_id();
-    Writer w = message(Kind::call, id);
-    put(w, m);
-    const auto deadline = Clock::now() + call_timeout(devices_.executor, q.timeout).timeout;
-    WorkerLink::Handler handler = [call](Result<Reader*> reply) { complete(*call, std::move(reply)); };
-    std::optional<Error> unsent;
+void WorkerDevices::send_call(const std::shared_ptr<ParentCall>& call, std::shared_ptr<WorkerLink> link) {
+  const uint64_t id = WorkerLink::next_id();
+  Writer w = message(Kind::call, id);
+  // The time left, not the whole timeout, for a call that moved to a successor.
+  CallMessage& m = call->message;
+  m.timeout_ms = static_cast<uint64_t>(
+      std::max<int64_t>(0, std::chrono::ceil<std::chrono::milliseconds>(call->deadline - Clock::now()).count()));
+  put(w, m);
+  WorkerLink* raw = link.get();
+  WorkerLink::Handler handler = [this, call, raw](Result<Reader*> reply) {
+    if (!reply && raw->replaced() && !call->moved) {
+      call->moved = true;
+      if (auto next = current(); next && next.get() != raw) return send_call(call, std::move(next));
+    }
+    complete(*call, std::move(reply));
+  };
+  std::optional<Error> unsent;
+  // A worker that ended just now takes no request: the call goes to its successor, which
+  // on_ended starts before it answers the calls that were in flight.
+  for (int attempt = 0; attempt < 2; ++attempt) {
     {
       std::lock_guard sent(link->sent_mutex());
-      send_kernel(*link, key, q.source);
+      send_kernel(*link, m.kernel, call->source);
       if (call->lease && !link->arenas_sent().count(call->lease->id)) {
         Writer a = message(Kind::add_arena);
         a.u64(call->lease->id);
         a.u64(call->lease->memory->size());
         if (link->notify(a, call->lease->memory->fd())) link->arenas_sent().insert(call->lease->id);
       }
-      unsent = link->request(id, w, handler, deadline);
+      unsent = link->request(id, w, handler, call->deadline);
     }
-    if (unsent) handler(std::move(*unsent));
-  } catch (const std::exception& e) {
-    if (done) done(make_error(ErrorCode::internal, std::string("could not send the call to the GPU worker: ") + e.what()));
+    if (!unsent || link->alive() || attempt == 1) break;
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, options_.grace, [&] { return current_ != link || stopping_; });
+    if (!current_ || current_ == link) break;
+    link = current_;
   }
+  if (unsent) complete(*call, std::move(*unsent));
 }
 
 Result<std::vector<uint8_t>> WorkerDevices::ask(Writer& message, uint64_t id, const std::shared_ptr<WorkerLink>& link,
@@ -400,7 +427,7 @@ Result<Reflection> WorkerDevices::check(std::string_view source, std::string_vie
   auto link = current();
   if (!link) return make_error(ErrorCode::unavailable, "no GPU worker is running; a new one is being started");
   const uint64_t key = kernels_.key(source, [](uint64_t) {});
-  const uint64_t id = link->next_id();
+  const uint64_t id = WorkerLink::next_id();
   Writer w = message(Kind::check, id);
   w.u64(key);
   w.text(entry);
@@ -417,7 +444,7 @@ Result<Reflection> WorkerDevices::check(std::string_view source, std::string_vie
 ExecutorPool::Stats WorkerDevices::stats() const {
   ExecutorPool::Stats s;
   if (auto link = current()) {
-    const uint64_t id = link->next_id();
+    const uint64_t id = WorkerLink::next_id();
     Writer w = message(Kind::stats, id);
     if (auto body = ask(w, id, link, kAskTimeout)) {
       Reader r(*body);
@@ -432,7 +459,7 @@ ExecutorPool::Stats WorkerDevices::stats() const {
 std::string WorkerDevices::adapter_info_json() const {
   auto link = current();
   if (!link) return "{}";
-  const uint64_t id = link->next_id();
+  const uint64_t id = WorkerLink::next_id();
   Writer w = message(Kind::info, id);
   auto body = ask(w, id, link, kAskTimeout);
   if (!body) return "{}";
@@ -442,7 +469,7 @@ std::string WorkerDevices::adapter_info_json() const {
 void WorkerDevices::simulate_device_loss(size_t index) {
   auto link = current();
   if (!link) return;
-  const uint64_t id = link->next_id();
+  const uint64_t id = WorkerLink::next_id();
   Writer w = message(Kind::lose_device, id);
   w.u64(index);
   (void)ask(w, id, link, kAskTimeout);

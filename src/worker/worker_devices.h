@@ -22,6 +22,8 @@
 
 namespace kem::worker {
 
+struct ParentCall;
+
 class WorkerDevices final : public Devices {
  public:
   // Starts the worker and waits until its devices exist (or why they cannot).
@@ -47,6 +49,8 @@ class WorkerDevices final : public Devices {
                                    std::chrono::milliseconds timeout) const;
   // Makes sure `link` holds the kernel `key` (its source: `source`); under link->sent_mutex().
   void send_kernel(WorkerLink& link, uint64_t key, std::string_view source);
+  // Sends a prepared call on `link` (and on to a successor, once, if `link` is replaced).
+  void send_call(const std::shared_ptr<ParentCall>& call, std::shared_ptr<WorkerLink> link);
   void on_ended(WorkerLink& link);
   void on_abandoned(WorkerLink& link);
   void supervise();
@@ -62,6 +66,7 @@ class WorkerDevices final : public Devices {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::shared_ptr<WorkerLink> current_;
+  std::shared_ptr<WorkerLink> to_replace_;  // abandoned a device: ended once its successor runs
   std::vector<std::shared_ptr<WorkerLink>> links_;  // every link not yet destroyed, current too
   bool stopping_ = false, restart_wanted_ = false;
   std::chrono::milliseconds restart_delay_{0};

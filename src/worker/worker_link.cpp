@@ -98,6 +98,11 @@ void WorkerLink::kill(std::string why) {
   channel_->shut_down();
 }
 
+void WorkerLink::replace() {
+  replaced_ = true;
+  kill("was replaced: one of its devices had to be abandoned with work still running");
+}
+
 bool WorkerLink::wait_ended(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
   return ended_.wait_for(lock, timeout, [&] { return !alive_; });
@@ -106,15 +111,17 @@ bool WorkerLink::wait_ended(std::chrono::milliseconds timeout) {
 void WorkerLink::read_loop() {
   std::vector<uint8_t> message;
   while (true) {
-    auto timeout = std::chrono::milliseconds(-1);
+    // A request sent while the reader waits does not wake it: it looks again at least this
+    // often, so a deadline is watched within 50 ms of its grace running out.
+    auto timeout = std::chrono::milliseconds(50);
     {
       std::lock_guard lock(mutex_);
       if (draining_ && waiting_.empty()) break;
       auto earliest = Clock::time_point::max();
       for (const auto& [id, w] : waiting_) earliest = std::min(earliest, w.deadline);
       if (earliest != Clock::time_point::max())
-        timeout = std::max(std::chrono::milliseconds(0),
-                           std::chrono::ceil<std::chrono::milliseconds>(earliest + grace_ - Clock::now()));
+        timeout = std::clamp(std::chrono::ceil<std::chrono::milliseconds>(earliest + grace_ - Clock::now()),
+                             std::chrono::milliseconds(0), timeout);
     }
     int fd = -1;
     auto got = channel_->receive(message, fd, timeout);
@@ -164,15 +171,19 @@ void WorkerLink::read_loop() {
 }
 
 void WorkerLink::finish(const std::string& why_killed) {
-  const process::ExitStatus status = child_.kill_and_wait();
-  const std::string how = why_killed.empty() ? status.describe() : why_killed;
   std::unordered_map<uint64_t, Waiting> left;
   {
+    // First: no request is taken from now on (a sender then tries the next worker).
     std::lock_guard lock(mutex_);
     alive_ = false;
-    ended_how_ = how;
     left.swap(waiting_);
     lost_ = left.size();
+  }
+  const process::ExitStatus status = child_.kill_and_wait();
+  const std::string how = why_killed.empty() ? status.describe() : why_killed;
+  {
+    std::lock_guard lock(mutex_);
+    ended_how_ = how;
     if (!ready_) {
       ready_ = Result<size_t>(make_error(ErrorCode::no_adapter, "the GPU worker process (pid " + std::to_string(pid_) +
                                                                     ") " + how + " before it created its devices"));
@@ -180,6 +191,9 @@ void WorkerLink::finish(const std::string& why_killed) {
     }
     ended_.notify_all();
   }
+  // The successor is started before the calls that were in flight are answered, so that a
+  // caller who retries at once finds it.
+  if (events_.ended) events_.ended(*this);
   const auto now = Clock::now();
   for (auto& [id, w] : left) {
     const bool overdue = w.deadline + grace_ <= now;
@@ -189,7 +203,6 @@ void WorkerLink::finish(const std::string& why_killed) {
                              "; a new worker serves the next calls");
     w.handler(std::move(e));
   }
-  if (events_.ended) events_.ended(*this);
 }
 
 }  // namespace kem::worker

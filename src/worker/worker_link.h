@@ -49,7 +49,7 @@ class WorkerLink {
   // Waits until the worker created its devices: their number, or why it could not.
   Result<size_t> wait_ready(std::chrono::milliseconds timeout);
 
-  uint64_t next_id() { return ids_.fetch_add(1) + 1; }
+  static uint64_t next_id() { return ids_.fetch_add(1) + 1; }
   // Sends `message` (built with message(kind, id)) and `fd` with it; `handler` gets the reply.
   // A request not answered by `deadline` plus the grace period gets the process killed. When
   // the request cannot be sent, `handler` is left to the caller (to run after it let go of its
@@ -64,6 +64,10 @@ class WorkerLink {
   void drain();
   // Ends the process now: requests in flight get device_lost.
   void kill(std::string why);
+  // Ends the process now because a successor replaces it (its device was abandoned): the
+  // requests in flight were not its fault, and their handlers see replaced() and send them on.
+  void replace();
+  bool replaced() const { return replaced_; }
   // Waits at most `timeout` for the process to end (after drain() or kill()).
   bool wait_ended(std::chrono::milliseconds timeout);
 
@@ -89,7 +93,7 @@ class WorkerLink {
   std::unique_ptr<Channel> channel_;
   std::chrono::milliseconds grace_{0};
   Events events_;
-  std::atomic<uint64_t> ids_{0};
+  inline static std::atomic<uint64_t> ids_{0};  // unique across links: a request may move to the next worker
 
   struct Waiting {
     Handler handler;
@@ -102,6 +106,7 @@ class WorkerLink {
   bool alive_ = true, draining_ = false;
   std::string killed_because_, ended_how_;
   size_t lost_ = 0;
+  std::atomic<bool> replaced_{false};
 
   std::mutex sent_mutex_;
   std::unordered_set<uint64_t> kernels_sent_, arenas_sent_;
