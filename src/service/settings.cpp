@@ -99,6 +99,20 @@ const std::array kRows = {
     SettingRow{{"reconnect_most_delay", K::milliseconds, "ms between attempts at most (the delay doubles up to it)", "",
                 "", false, kDay, "devices"},
                KEM_FIELD(devices.reconnect_most_delay)},
+    // Containment: the GPU worker process
+    SettingRow{{"worker_isolation", K::flag,
+                "drive the GPUs from a supervised worker process (`kem-gpu-worker`): a kernel that crashes, exhausts "
+                "or hangs the driver costs the calls in flight there (`device_lost`), never the node",
+                "", "", false, 0, "devices"},
+               KEM_FIELD(worker.isolate)},
+    SettingRow{{"worker_grace", K::milliseconds,
+                "ms past a call's deadline before the watchdog kills a GPU worker that has not answered it", "", "",
+                false, kDay, "devices"},
+               KEM_FIELD(worker.grace)},
+    SettingRow{{"transfer_cache_bytes", K::count,
+                "shared memory kept for moving large inputs and outputs to and from the GPU worker, reused across calls",
+                "", "", false, kNoMax, "devices"},
+               KEM_FIELD(worker.transfer_cache_bytes)},
     // Trust
     SettingRow{{"unmetered_ids", K::text_list,
                 "kernel IDs the operator trusts to run without metering (kernels called by ID only)", "",
