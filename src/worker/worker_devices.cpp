@@ -166,6 +166,10 @@ void WorkerDevices::on_ended(WorkerLink& link) {
   std::lock_guard lock(mutex_);
   worker_stats_.last_end = "pid " + std::to_string(link.pid()) + " " + link.ended_how();
   worker_stats_.calls_lost += link.lost();
+  if (last_stats_of_ == &link) {
+    add(retired_stats_, last_stats_);
+    last_stats_of_ = nullptr;
+  }
   if (&link == current_.get() && !stopping_) {
     current_.reset();
     worker_stats_.pid = 0;
@@ -249,6 +253,7 @@ void WorkerDevices::supervise() {
             stats.wait_for(std::chrono::milliseconds(200)) == std::future_status::ready) {
           std::lock_guard relock(mutex_);
           add(retired_stats_, stats.get());
+          if (last_stats_of_ == replaced.get()) last_stats_of_ = nullptr;
         }
         // Not drained: its other calls would wait behind the abandoned work (lavapipe's
         // threads, or the GPU's queue). They move to the successor instead.
@@ -449,6 +454,11 @@ ExecutorPool::Stats WorkerDevices::stats() const {
     if (auto body = ask(w, id, link, kAskTimeout)) {
       Reader r(*body);
       s = get_stats(r);
+      std::lock_guard lock(mutex_);
+      if (!r.failed() && link->alive()) {
+        last_stats_ = s;
+        last_stats_of_ = link.get();
+      }
     }
   }
   std::lock_guard lock(mutex_);

@@ -72,7 +72,11 @@ class WorkerDevices final : public Devices {
   std::chrono::milliseconds restart_delay_{0};
   std::chrono::steady_clock::time_point ended_at_{};
   WorkerStats worker_stats_;
-  ExecutorPool::Stats retired_stats_;  // counters of workers replaced in order
+  // Counters of workers that ended: what each last reported (replaced ones: just before they
+  // went), so the service's counters never go back when a worker is replaced.
+  ExecutorPool::Stats retired_stats_;
+  mutable ExecutorPool::Stats last_stats_;       // the current worker's, as last asked
+  mutable const WorkerLink* last_stats_of_ = nullptr;
   std::string last_start_error_;
 
   std::thread supervisor_;  // last: started when everything above exists

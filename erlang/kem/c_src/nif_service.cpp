@@ -91,7 +91,24 @@ ERL_NIF_TERM nif_stats(ErlNifEnv* env, int, const ERL_NIF_TERM[]) {
     ERL_NIF_TERM devices = enif_make_list(env, 0);
     for (size_t i = stats.devices.size(); i-- > 0;)
       devices = enif_make_list_cell(env, device_term(env, i, stats.devices[i]), devices);
-    return counters(env, stats.total, {atoms.retries, atoms.devices}, {enif_make_uint64(env, stats.retries), devices});
+    const kem::WorkerStats w = s->worker_stats();
+    ERL_NIF_TERM worker = enif_make_new_map(env);
+    auto put = [&](const char* key, ERL_NIF_TERM value) {
+      enif_make_map_put(env, worker, enif_make_atom(env, key), value, &worker);
+    };
+    put("isolated", enif_make_atom(env, w.isolated ? "true" : "false"));
+    put("pid", enif_make_long(env, w.pid));
+    put("starts", enif_make_uint64(env, w.starts));
+    put("crashes", enif_make_uint64(env, w.crashes));
+    put("watchdog_kills", enif_make_uint64(env, w.watchdog_kills));
+    put("replacements", enif_make_uint64(env, w.replacements));
+    put("calls_lost", enif_make_uint64(env, w.calls_lost));
+    put("last_recovery_ms", enif_make_double(env, w.last_recovery_ms));
+    put("last_end", make_binary(env, w.last_end));
+    ERL_NIF_TERM all = counters(env, stats.total, {atoms.retries, atoms.devices},
+                                {enif_make_uint64(env, stats.retries), devices});
+    enif_make_map_put(env, all, enif_make_atom(env, "worker"), worker, &all);
+    return all;
   });
 }
 

@@ -61,8 +61,22 @@ render() ->
                                   {pipeline_hits, <<"kem_pipeline_cache_hits_total">>, <<"Compiled kernels reused.">>},
                                   {pipeline_misses, <<"kem_pipeline_cache_misses_total">>, <<"Kernels compiled.">>},
                                   {device_losses, <<"kem_device_losses_total">>, <<"GPU devices lost and replaced.">>}]],
-        per_device(maps:get(devices, Stats, []))
+        per_device(maps:get(devices, Stats, [])),
+        worker(maps:get(worker, Stats, #{}))
     ]).
+
+%% The GPU worker process (docs/ARCHITECTURE.md): how often one ended, and why.
+worker(W) ->
+    [counter(Name, Help, maps:get(Key, W, 0))
+     || {Key, Name, Help} <-
+            [{crashes, <<"kem_worker_crashes_total">>,
+              <<"GPU worker processes that ended on their own (a driver crash, the OOM killer).">>},
+             {watchdog_kills, <<"kem_worker_watchdog_kills_total">>,
+              <<"GPU worker processes killed because a call outlived its deadline and grace.">>},
+             {replacements, <<"kem_worker_replacements_total">>,
+              <<"GPU worker processes replaced because a device still ran abandoned work.">>},
+             {calls_lost, <<"kem_worker_calls_lost_total">>,
+              <<"Calls answered with an error because their GPU worker process ended.">>}]].
 
 %% One series per device and figure: its load, its health and its counters.
 per_device(Devices) ->
