@@ -7,7 +7,10 @@
 //   run     Executor::run (a promise per call);
 //   pool    kem::ExecutorPool::submit on a pool of one device, waited for as submit;
 //   service kem::Service::submit of the kernel as an inline reference, waited for as submit
-//           (the NIF's path since issue 13: the service resolves the reference, then the pool).
+//           (the NIF's path since issue 13: the service resolves the reference, then the
+//           devices, which are in the GPU worker process since issue 16);
+//   service-inprocess  the same with worker_isolation off: the pool in this process (the cost
+//           of the worker boundary is the difference).
 // Usage: kem_nif_cost MODE CALLS WARMUP SAMPLES_FILE   (one duration in ns per line)
 #include <algorithm>
 #include <chrono>
@@ -72,10 +75,11 @@ std::string double_integer() {
 
 // `threads` callers, each submitting 4-byte calls through the service and waiting for each, for
 // `seconds`: calls per second in all (every output checked). The C++ twin of nif_cost:concurrent.
-int service_threads(int threads, double seconds) {
+int service_threads(int threads, double seconds, bool isolate) {
   kem::ServiceOptions options;
   options.devices.adapters = {""};
   options.store.disk_cache = false;
+  options.worker.isolate = isolate;
   auto created = kem::Service::create(options);
   if (!created) return fprintf(stderr, "kem_nif_cost: %s\n", created.error().message.c_str()), 1;
   kem::Service& service = **created;
@@ -99,26 +103,31 @@ int service_threads(int threads, double seconds) {
       }
     });
   for (auto& c : callers) c.join();
-  printf("C++ service, %d threads: %.0f calls/s (%ld calls, %ld wrong or failed)\n", threads, done / seconds,
-         done.load(), wrong.load());
+  printf("C++ service%s, %d threads: %.0f calls/s (%ld calls, %ld wrong or failed)\n", isolate ? "" : " (in-process)",
+         threads, done / seconds, done.load(), wrong.load());
   return wrong ? 1 : 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 4 && std::string(argv[1]) == "service-threads") return service_threads(std::stoi(argv[2]), std::stod(argv[3]));
+  if (argc == 4 && std::string(argv[1]) == "service-threads")
+    return service_threads(std::stoi(argv[2]), std::stod(argv[3]), true);
+  if (argc == 4 && std::string(argv[1]) == "service-threads-inprocess")
+    return service_threads(std::stoi(argv[2]), std::stod(argv[3]), false);
   if (argc != 5) {
-    fprintf(stderr, "usage: kem_nif_cost submit|run|pool|service CALLS WARMUP SAMPLES_FILE\n"
-                    "       kem_nif_cost service-threads THREADS SECONDS\n");
+    fprintf(stderr, "usage: kem_nif_cost submit|run|pool|service|service-inprocess CALLS WARMUP SAMPLES_FILE\n"
+                    "       kem_nif_cost service-threads|service-threads-inprocess THREADS SECONDS\n");
     return 2;
   }
-  const std::string mode = argv[1];
+  std::string mode = argv[1];
   const long calls = std::stol(argv[2]), warmup = std::stol(argv[3]);
   const std::string source = double_integer();
   const std::vector<uint8_t> input{1, 3, 5, 7};
   const std::vector<uint8_t> expected{2, 6, 10, 14};
 
+  const bool in_process = mode == "service-inprocess";
+  if (in_process) mode = "service";
   if (mode != "run" && mode != "submit" && mode != "pool" && mode != "service") return 2;
   // The options a node gets by default (one device: this machine has one adapter).
   std::unique_ptr<kem::Executor> executor;
@@ -134,6 +143,7 @@ int main(int argc, char** argv) {
     kem::ServiceOptions options;
     options.devices.adapters = {""};
     options.store.disk_cache = false;
+    options.worker.isolate = !in_process;
     auto created = kem::Service::create(options);
     if (!created) return fprintf(stderr, "kem_nif_cost: %s\n", created.error().message.c_str()), 1;
     service = std::move(created).value();
@@ -182,6 +192,6 @@ int main(int argc, char** argv) {
   std::ofstream file(argv[4], std::ios::app);
   for (int64_t s : samples) file << s << '\n';
   std::sort(samples.begin(), samples.end());
-  printf("C++ %s: median %.1f us over %ld calls\n", mode.c_str(), samples[samples.size() / 2] / 1000.0, calls);
+  printf("C++ %s%s: median %.1f us over %ld calls\n", mode.c_str(), in_process ? " (in-process)" : "", samples[samples.size() / 2] / 1000.0, calls);
   return 0;
 }

@@ -2,7 +2,7 @@
 
 #include <dlfcn.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,37 +41,43 @@ std::string ExitStatus::describe() const {
 }
 
 Result<ChildProcess> ChildProcess::spawn(const SpawnOptions& options) {
-  posix_spawn_file_actions_t actions;
-  if (posix_spawn_file_actions_init(&actions) != 0)
-    return make_error(ErrorCode::internal, "posix_spawn_file_actions_init failed");
-  int highest = 2;
-  for (auto [here, there] : options.descriptors) {
-    posix_spawn_file_actions_adddup2(&actions, here, there);
-    highest = std::max(highest, there);
-  }
-  // Nothing else of the parent's (sockets, files, the BEAM's pipes) reaches the child.
-  posix_spawn_file_actions_addclosefrom_np(&actions, highest + 1);
-  posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  // The child starts with default signal handling and an empty mask, whatever the parent set.
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&attributes, &all);
-  posix_spawnattr_setsigmask(&attributes, &none);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-
+  // Everything the child needs is prepared here: between clone and execve it may only make
+  // system calls (it is a copy of a multithreaded process; no allocation, no locks).
   std::vector<char*> argv;
   argv.push_back(const_cast<char*>(options.program.c_str()));
   for (const std::string& a : options.args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, options.program.c_str(), &actions, &attributes, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attributes);
-  if (rc != 0)
-    return make_error(ErrorCode::internal, "cannot start " + options.program + ": " + std::strerror(rc));
-  return ChildProcess(pid);
+  int highest = 2;
+  for (const auto& d : options.descriptors) highest = std::max(highest, d.second);
+  const int staging = std::max(highest + 1, 512);  // above every target: no source is overwritten
+
+  // clone() with no termination signal, instead of fork or posix_spawn: a parent that ignores
+  // SIGCHLD (the BEAM does) has its SIGCHLD children reaped by the kernel, and their exit status
+  // (the signal that killed a worker) lost. A child without a termination signal is never
+  // reaped automatically; waitpid(__WALL) collects it.
+  const long pid = syscall(SYS_clone, 0L, nullptr, nullptr, nullptr, 0L);
+  if (pid < 0) return make_error(ErrorCode::internal, std::string("cannot start ") + options.program + ": " + std::strerror(errno));
+  if (pid == 0) {
+    // In the child: descriptors into place, every other one closed, signals back to defaults.
+    for (size_t i = 0; i < options.descriptors.size(); ++i)
+      if (syscall(SYS_dup2, options.descriptors[i].first, staging + static_cast<int>(i)) < 0) syscall(SYS_exit_group, 126);
+    for (size_t i = 0; i < options.descriptors.size(); ++i)
+      syscall(SYS_dup2, staging + static_cast<int>(i), options.descriptors[i].second);
+    syscall(SYS_close_range, highest + 1, ~0u, 0);
+    struct kernel_sigaction {
+      void* handler;
+      unsigned long flags;
+      void* restorer;
+      unsigned long mask;
+    } dfl{};  // SIG_DFL, no flags, empty mask
+    for (int sig = 1; sig < 65; ++sig)
+      if (sig != SIGKILL && sig != SIGSTOP) syscall(SYS_rt_sigaction, sig, &dfl, nullptr, 8);
+    unsigned long empty = 0;
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &empty, nullptr, 8);
+    syscall(SYS_execve, argv[0], argv.data(), environ);
+    syscall(SYS_exit_group, 127);
+  }
+  return ChildProcess(static_cast<pid_t>(pid));
 }
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept
@@ -93,7 +99,7 @@ ChildProcess::~ChildProcess() {
 std::optional<ExitStatus> ChildProcess::try_reap() {
   if (status_ || pid_ <= 0) return status_;
   int status = 0;
-  const pid_t r = waitpid(pid_, &status, WNOHANG);
+  const pid_t r = waitpid(pid_, &status, WNOHANG | __WALL);
   if (r == pid_) status_ = from_wait_status(status);
   else if (r < 0 && errno == ECHILD) status_ = ExitStatus{.unknown = true};
   return status_;
@@ -115,7 +121,7 @@ ExitStatus ChildProcess::kill_and_wait() {
   ::kill(pid_, SIGKILL);
   int status = 0;
   while (true) {
-    const pid_t r = waitpid(pid_, &status, 0);
+    const pid_t r = waitpid(pid_, &status, __WALL);
     if (r == pid_) return *(status_ = from_wait_status(status));
     if (r < 0 && errno == EINTR) continue;
     return *(status_ = ExitStatus{.unknown = true});

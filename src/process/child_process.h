@@ -1,7 +1,7 @@
 // A child process KEM starts and owns: the GPU worker, or a kernel's sandboxed first compile.
-// Started with posix_spawn (no fork of a large, multithreaded parent such as the BEAM), with
-// only the descriptors it is given; killed and reaped by the destructor if it still runs, so a
-// child never outlives the object that started it. The child programs arm PR_SET_PDEATHSIG
+// Started with only the descriptors it is given, and without a termination signal, so that its
+// exit status survives a parent that ignores SIGCHLD (the BEAM); killed and reaped by the
+// destructor if it still runs, so a child never outlives the object that started it. The child programs arm PR_SET_PDEATHSIG
 // themselves (child_guard.h), so they also die with a parent that crashed.
 #pragma once
 

@@ -8,6 +8,8 @@
 //  forget_kernel(key)                                                        stats, info, lose
 //  add_arena(id, size) + memfd               abandoned                      a device was
 //  forget_arena(id)                                                          abandoned: replace me
+//                                            dying(signal)                  from a fatal signal's
+//                                                                            handler (crash_report.h)
 //  call(id, CallMessage)
 //  check(id, key, entry) / stats(id) / info(id) / lose_device(id, index)
 //
@@ -33,7 +35,7 @@ namespace kem::worker {
 
 enum class Kind : uint8_t {
   hello = 1, add_kernel, forget_kernel, add_arena, forget_arena, call, check, stats, info, lose_device,
-  ready = 64, reply, abandoned,
+  ready = 64, reply, abandoned, dying,
 };
 
 // Where a run of bytes travels: in the message itself, or in an arena the worker has mapped.

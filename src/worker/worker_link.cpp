@@ -1,5 +1,6 @@
 #include "worker/worker_link.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <vector>
@@ -147,6 +148,9 @@ void WorkerLink::read_loop() {
       if (ok) ready_ = Result<size_t>(static_cast<size_t>(r.u64()));
       else ready_ = Result<size_t>(get_error(r));
       ready_changed_.notify_all();
+    } else if (kind == Kind::dying) {
+      std::lock_guard lock(mutex_);
+      dying_signal_ = static_cast<int>(r.u32());
     } else if (kind == Kind::abandoned) {
       if (events_.abandoned) events_.abandoned(*this);
     } else if (kind == Kind::reply) {
@@ -179,8 +183,18 @@ void WorkerLink::finish(const std::string& why_killed) {
     left.swap(waiting_);
     lost_ = left.size();
   }
-  const process::ExitStatus status = child_.kill_and_wait();
-  const std::string how = why_killed.empty() ? status.describe() : why_killed;
+  process::ExitStatus status = child_.kill_and_wait();
+  {
+    std::lock_guard lock(mutex_);
+    // The status was reaped by someone else (the BEAM reaps every child): the worker's last
+    // words, or who killed it, say what happened.
+    if (status.unknown && dying_signal_) status = process::ExitStatus{.signal = dying_signal_};
+    else if (status.unknown && !why_killed.empty()) status = process::ExitStatus{.signal = SIGKILL};
+  }
+  const std::string how =
+      why_killed.empty() ? (status.unknown ? std::string("ended without a word (SIGKILL: the OOM killer, or an operator?)")
+                                           : status.describe())
+                         : why_killed;
   {
     std::lock_guard lock(mutex_);
     ended_how_ = how;

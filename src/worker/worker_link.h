@@ -107,6 +107,8 @@ class WorkerLink {
   std::string killed_because_, ended_how_;
   size_t lost_ = 0;
   std::atomic<bool> replaced_{false};
+  int dying_signal_ = 0;  // what the worker's last words said (crash_report.h)
+  bool we_killed_ = false;
 
   std::mutex sent_mutex_;
   std::unordered_set<uint64_t> kernels_sent_, arenas_sent_;
