@@ -253,6 +253,6 @@ driver_crash_is_contained() ->
     #{worker := #{crashes := After, pid := NewPid}} = kem:stats(),
     ?assertEqual(Before + 2, After),
     ?assertNotEqual(Pid, NewPid),
-    {match, [[N]]} = re:run(iolist_to_binary(kem_metrics:render()), <<"^kem_worker_crashes_total ([0-9]+)$">>,
+    {match, [N]} = re:run(iolist_to_binary(kem_metrics:render()), <<"^kem_worker_crashes_total ([0-9]+)$">>,
                             [multiline, {capture, all_but_first, binary}]),
     ?assertEqual(After, binary_to_integer(N)).
