@@ -90,9 +90,18 @@ Status Channel::send(const std::vector<uint8_t>& message, int fd) {
   return send_raw(head, sizeof head, fds, fd >= 0 ? 2 : 1);
 }
 
-Result<Channel::Received> Channel::receive(std::vector<uint8_t>& message, int& fd, std::chrono::milliseconds timeout) {
+Result<Channel::Received> Channel::receive(std::vector<uint8_t>& message, int& fd, std::chrono::milliseconds timeout,
+                                           std::chrono::microseconds spin) {
   fd = -1;
   pollfd p{fd_, POLLIN, 0};
+  if (spin.count() > 0) {
+    const auto until = std::chrono::steady_clock::now() + spin;
+    while (poll(&p, 1, 0) == 0 && std::chrono::steady_clock::now() < until) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+  }
   while (true) {
     const int r = poll(&p, 1, timeout.count() < 0 ? -1 : static_cast<int>(timeout.count()));
     if (r > 0) break;

@@ -31,8 +31,11 @@ class Channel {
 
   enum class Received { message, closed, timed_out };
   // Waits up to `timeout` (negative: forever) for the next message. `fd` gets the descriptor
-  // it carried, or -1; the receiver owns it.
-  Result<Received> receive(std::vector<uint8_t>& message, int& fd, std::chrono::milliseconds timeout);
+  // it carried, or -1; the receiver owns it. The first `spin` of the wait polls instead of
+  // sleeping: on a GPU machine a thread woken from sleep costs tens of µs per message, twice
+  // per call across the worker boundary (ExecutorOptions::spin_wait makes the same trade).
+  Result<Received> receive(std::vector<uint8_t>& message, int& fd, std::chrono::milliseconds timeout,
+                           std::chrono::microseconds spin = std::chrono::microseconds(0));
 
   // Wakes a receive() blocked on this end (it then returns closed).
   void shut_down();

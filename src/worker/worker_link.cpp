@@ -125,7 +125,7 @@ void WorkerLink::read_loop() {
                              std::chrono::milliseconds(0), timeout);
     }
     int fd = -1;
-    auto got = channel_->receive(message, fd, timeout);
+    auto got = channel_->receive(message, fd, timeout, spin_);
     if (fd >= 0) close(fd);  // the worker sends no descriptors
     if (!got || *got == Channel::Received::closed) break;
     if (*got == Channel::Received::timed_out) {
@@ -145,8 +145,12 @@ void WorkerLink::read_loop() {
     if (kind == Kind::ready) {
       const bool ok = r.boolean();
       std::lock_guard lock(mutex_);
-      if (ok) ready_ = Result<size_t>(static_cast<size_t>(r.u64()));
-      else ready_ = Result<size_t>(get_error(r));
+      if (ok) {
+        ready_ = Result<size_t>(static_cast<size_t>(r.u64()));
+        spin_ = std::chrono::microseconds(static_cast<int64_t>(r.u64()));
+      } else {
+        ready_ = Result<size_t>(get_error(r));
+      }
       ready_changed_.notify_all();
     } else if (kind == Kind::dying) {
       std::lock_guard lock(mutex_);

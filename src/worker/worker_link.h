@@ -92,6 +92,7 @@ class WorkerLink {
   pid_t pid_ = -1;
   std::unique_ptr<Channel> channel_;
   std::chrono::milliseconds grace_{0};
+  std::chrono::microseconds spin_{0};  // the worker's polling (its ready message); reader thread only
   Events events_;
   inline static std::atomic<uint64_t> ids_{0};  // unique across links: a request may move to the next worker
 

@@ -90,8 +90,13 @@ class Server {
     auto pool = ExecutorPool::create(options);
     Writer ready = worker::message(Kind::ready);
     ready.boolean(pool.ok());
-    if (pool) ready.u64((*pool)->size());
-    else put(ready, pool.error());
+    if (pool) {
+      ready.u64((*pool)->size());
+      spin_ = spin_for(options.executor, **pool);
+      ready.u64(static_cast<uint64_t>(spin_.count()));
+    } else {
+      put(ready, pool.error());
+    }
     if (!channel_.send(ready.data()) || !pool) return pool ? 0 : 3;
     pool_ = std::move(pool).value();
     loop();
@@ -104,7 +109,7 @@ class Server {
     std::vector<uint8_t> message;
     while (true) {
       int fd = -1;
-      auto got = channel_.receive(message, fd, std::chrono::milliseconds(-1));
+      auto got = channel_.receive(message, fd, std::chrono::milliseconds(-1), spin_);
       // The service is gone: nobody waits for an answer, and the GPU may be busy with work
       // nobody wants. Leave at once.
       if (!got || *got != Channel::Received::message) _exit(0);
@@ -251,7 +256,16 @@ class Server {
     });
   }
 
+  // As the executor's own polling: spin_wait, or by default 100 µs on GPUs and none on CPU
+  // adapters (lavapipe needs every core for the kernels).
+  static std::chrono::microseconds spin_for(const ExecutorOptions& options, const ExecutorPool& pool) {
+    if (options.spin_wait) return *options.spin_wait;
+    const bool cpu = pool.device_adapter_info_json(0).find("\"adapter_type\":\"cpu\"") != std::string::npos;
+    return cpu ? std::chrono::microseconds(0) : std::chrono::microseconds(100);
+  }
+
   Channel channel_;
+  std::chrono::microseconds spin_{0};
   std::atomic<bool> abandoned_{false};
   std::unordered_map<uint64_t, std::shared_ptr<const std::string>> sources_;
   std::unordered_map<uint64_t, std::shared_ptr<SharedMemory>> arenas_;

@@ -48,6 +48,7 @@ with_change() ->
      {"request fields as headers and query keys", fun headers_and_query/1},
      {"every error class: status and JSON body", fun error_classes/1},
      {"a call past its timeout: 504, then the next call works", fun timeout_then_recovery/1},
+     {"a kernel that crashes the driver: 503 device_lost, the node lives on", fun driver_crash/1},
      {"execute_kernel_with_params: raw RGBA8, PNG and JPEG", fun image_calls/1},
      {"calls leave the store alone; HyperBEAM's default stores them", fun store_growth/1},
      {"ao process: ao.resolve doubles values on the GPU", fun ao_process_doubles/1},
@@ -69,7 +70,8 @@ setup() ->
     Kernels = #{pixelize => pin(Pins, kernel(Repo, "pixelize.wgsl")),
                 broken => pin(Pins, <<"@compute @workgroup_size(1)\nfn main() {\n  let x = undefined_name;\n}\n">>),
                 endless => pin(Pins, endless_source()),
-                spin => pin(Pins, kem_test_env:spin_source())},
+                spin => pin(Pins, kem_test_env:spin_source()),
+                crash => pin(Pins, compiler_crash_source())},
     {ok, _} = application:ensure_all_started(inets),
     {ok, _} = kem_hb_node:start(#{port => Port, dir => Dir}),
     #{url => url(Port), port => Port, dir => Dir, repo => Repo, kernels => Kernels}.
@@ -98,6 +100,15 @@ endless_source() ->
       "  var x = input[0];\n"
       "  loop { x = x + 1u; if (x == 0u) { break; } }\n"
       "  output[0] = x;\n"
+      "}\n">>.
+
+%% lavapipe's shader compiler divides INT_MIN by -1 creating this pipeline (issue 16): SIGFPE in
+%% whichever process holds the device. With KEM that is its GPU worker, never the node.
+compiler_crash_source() ->
+    <<"@group(0) @binding(0) var<storage, read> input: array<u32>;\n"
+      "@group(0) @binding(1) var<storage, read_write> output: array<u32>;\n"
+      "@compute @workgroup_size(1) fn main() {\n"
+      "  for (var k = 0; k >= -2147483647 - 1; k--) { output[0] = 1u; }\n"
       "}\n">>.
 
 %%% HTTP (the real client, against HyperBEAM's listener)
@@ -226,6 +237,20 @@ timeout_then_recovery(Node) ->
     ?assertMatch(#{<<"error">> := <<"timeout">>}, json(Reply)),
     ?assertEqual({200, <<2, 6, 10, 14>>},
                  status_body(post(Node, "/~kem@1.0/execute_kernel", ?SEED_BODY))).
+
+driver_crash(Node) ->
+    #{crash := Crash} = maps:get(kernels, Node),
+    VmPid = os:getpid(),
+    {Status, Headers, Reply} = post(Node, "/~kem@1.0/execute_kernel", call_body(Crash, <<0, 0, 0, 0>>, #{})),
+    ?assertEqual(503, Status),
+    ?assertEqual("application/json", header("content-type", Headers)),
+    #{<<"error">> := Error, <<"details">> := Message} = json(Reply),
+    ?assertEqual(<<"device_lost">>, Error),
+    ?assertNotEqual(nomatch, binary:match(Message, <<"SIGFPE">>)),
+    % The same node (this VM) answers the next calls, exactly.
+    ?assertEqual(VmPid, os:getpid()),
+    [?assertEqual({200, <<2, 6, 10, 14>>}, status_body(post(Node, "/~kem@1.0/execute_kernel", ?SEED_BODY)))
+     || _ <- lists:seq(1, 5)].
 
 image_calls(Node) ->
     #{pixelize := Pixelize} = maps:get(kernels, Node),
