@@ -144,6 +144,16 @@ WorkerDevices::~WorkerDevices() {
   }
   wake_.notify_all();
   if (supervisor_.joinable()) supervisor_.join();
+  // The last links are destroyed here, while every member their reader threads touch (on_ended,
+  // the handlers) is still alive: destroying one joins its reader.
+  std::vector<std::shared_ptr<WorkerLink>> rest;
+  {
+    std::lock_guard lock(mutex_);
+    rest = std::move(links_);
+    rest.push_back(std::move(current_));
+    rest.push_back(std::move(to_replace_));
+  }
+  rest.clear();
 }
 
 // Under mutex_.
