@@ -2,7 +2,8 @@
 # Issue 18, part 4, on the GPU machine: the NIF's 4-byte call and its 64-process throughput beside
 # the C++ service they go through, in one run. Needs .device-nif/ (bench/nif-cost/prepare-gpu-run.sh)
 # and .gl/ (the Vulkan loader debs) carried. Alternates NIF_COST_ROUNDS (6) rounds of
-#   C++  Service::submit + completion  |  Erlang kem_nif:nif_execute + receive
+#   C++  Service::submit + completion, devices in-process  |  the same through the GPU worker
+#   process (issue 16)  |  Erlang kem_nif:nif_execute + receive
 # (NIF_COST_CALLS, 3000 per round, after NIF_COST_WARMUP, 500), then 64 callers for
 # NIF_COST_SECONDS (5) each way: C++ threads, Erlang processes. Prints the summary; samples in $OUT.
 set -euo pipefail
@@ -20,9 +21,11 @@ kernel=$PWD/kernels/double-integer.wgsl
 erl_run() { erl -noshell -pa "$dev/kem/ebin" -eval "$1, halt()." 2>&1; }
 for r in $(seq 1 "$rounds"); do
   echo "== round $r of $rounds"
+  "$dev/kem_nif_cost" service-inprocess "$calls" "$warmup" "$samples/cpp-service-inprocess.$r"
   "$dev/kem_nif_cost" service "$calls" "$warmup" "$samples/cpp-service.$r"
   erl_run "nif_cost:main([nif, \"$kernel\", $calls, $warmup, \"$samples/erlang-nif.$r\"])"
 done
+"$dev/kem_nif_cost" service-threads-inprocess 64 "$seconds"
 "$dev/kem_nif_cost" service-threads 64 "$seconds"
 erl_run "0 = nif_cost:concurrent([64, \"$kernel\", $seconds])"
 python3 bench/nif-cost/summarize.py "$samples" "$rounds"

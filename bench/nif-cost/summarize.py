@@ -6,7 +6,8 @@ import sys
 
 SIDES = [
     ("cpp-submit", "C++ Executor::submit + completion"),
-    ("cpp-service", "C++ Service::submit + completion"),
+    ("cpp-service-inprocess", "C++ Service::submit + completion, devices in-process"),
+    ("cpp-service", "C++ Service::submit + completion (through the GPU worker process)"),
     ("erlang-nif", "Erlang kem_nif:nif_execute + receive"),
     ("cpp-run", "C++ Executor::run"),
     ("erlang-api", "Erlang kem:execute({source, _}, _)"),
@@ -40,6 +41,10 @@ def main(folder, rounds):
                                  for x, y in zip(per_round[a], per_round[b]))
     have = set(per_round)
     print()
+    if {"cpp-service", "cpp-service-inprocess"} <= have:
+        print(f"GPU worker boundary, service minus in-process service: "
+              f"{medians['cpp-service'] - medians['cpp-service-inprocess']:+.1f} µs "
+              f"(median of per-round differences {paired('cpp-service', 'cpp-service-inprocess'):+.1f} µs)")
     for cpp in ("cpp-submit", "cpp-service"):
         if {"erlang-nif", cpp} <= have:
             print(f"NIF cost, nif_execute + receive minus {cpp}: {medians['erlang-nif'] - medians[cpp]:+.1f} µs "

@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -171,6 +173,29 @@ TEST_F(KemCli, RuntimeErrorsExitWithOne) {
   o = kem("run no-such-kernel.wgsl", "abcd");
   EXPECT_EQ(o.status, 1);
   EXPECT_NE(o.err.find("no-such-kernel.wgsl"), std::string::npos) << o.err;
+}
+
+// issue 16: kem run used to print its timeout and then wait 114 s for the abandoned dispatch.
+// Its GPU worker is killed instead, so kem exits right after the deadline.
+TEST_F(KemCli, RunExitsWithinASecondOfItsDeadline) {
+  const auto kernel = write("spin.wgsl",
+                            "@group(0) @binding(0) var<storage, read> input: array<u32>;\n"
+                            "@group(0) @binding(1) var<storage, read_write> output: array<u32>;\n"
+                            "@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) id: vec3<u32>) {\n"
+                            "  var x = id.x;\n"
+                            "  for (var i = 0u; i < input[0]; i++) { x = x * 1664525u + 1013904223u; }\n"
+                            "  if (id.x < arrayLength(&output)) { output[id.x] = x; }\n"
+                            "}\n");
+  // 16,448 invocations of 2^24 - 1 rounds: minutes on lavapipe, alone (not batched).
+  std::string input(16448 * 4, '\0');
+  const uint32_t rounds = (1u << 24) - 1;
+  std::memcpy(input.data(), &rounds, 4);
+  const auto start = std::chrono::steady_clock::now();
+  auto o = kem("run " + kernel.string() + " --timeout-ms 1000 --format hex", input);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(o.status, 1);
+  EXPECT_NE(o.err.find("timeout"), std::string::npos) << o.err;
+  EXPECT_LT(seconds, 1.0 + 1.0 + 0.5) << "deadline 1 s; kem took " << seconds << " s";  // + start-up
 }
 
 TEST_F(KemCli, UsageErrorsExitWithTwo) {
