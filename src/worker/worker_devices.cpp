@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cstring>
 #include <future>
 
@@ -20,6 +21,7 @@ struct ParentCall {
   std::string_view source;
   std::chrono::steady_clock::time_point deadline;
   bool moved = false;  // sent on once already: a call moves at most once
+  bool proven = false;  // its kernel is known to have run to a result
 };
 
 namespace {
@@ -29,6 +31,8 @@ using Clock = std::chrono::steady_clock;
 // Inputs and outputs up to this size travel inside the messages; larger ones in an arena.
 constexpr uint64_t kInlineBytes = 32 << 10;
 constexpr std::chrono::milliseconds kAskTimeout{10000};
+// How long a kernel that crashed a worker is refused (WorkerDevices::strikes_).
+constexpr std::chrono::minutes kCrashQuarantine{10};
 
 uint64_t align64(uint64_t v) { return (v + 63) / 64 * 64; }
 
@@ -176,6 +180,25 @@ void WorkerDevices::on_ended(WorkerLink& link) {
   std::lock_guard lock(mutex_);
   worker_stats_.last_end = "pid " + std::to_string(link.pid()) + " " + link.ended_how();
   worker_stats_.calls_lost += link.lost();
+  // Strikes: the suspects are the kernels in flight when a worker died that never ran to a
+  // result (a kernel that has is not what crashed the compiler). The only suspect, or one
+  // suspected at two deaths, is refused for kCrashQuarantine. A worker killed on purpose (the
+  // watchdog, a replacement, the service closing) gives no strike.
+  if (!stopping_ && !link.replaced() && link.ended_how().find("watchdog") == std::string::npos) {
+    std::vector<uint64_t> suspects = link.lost_kernels();
+    std::erase_if(suspects, [&](uint64_t k) { return proven_.count(k) > 0; });
+    const bool alone = !suspects.empty() &&
+                       std::all_of(suspects.begin(), suspects.end(), [&](uint64_t k) { return k == suspects[0]; });
+    for (uint64_t k : suspects) {
+      Strikes& s = strikes_[k];
+      if (s.refused_until > Clock::now()) continue;  // counted already (several calls of it)
+      ++s.count;
+      if (alone || s.count >= 2) {
+        s.refused_until = Clock::now() + kCrashQuarantine;
+        s.how = link.ended_how();
+      }
+    }
+  }
   if (last_stats_of_ == &link) {
     add(retired_stats_, last_stats_);
     last_stats_of_ = nullptr;
@@ -316,6 +339,11 @@ void WorkerDevices::submit(const KernelRequest& q, Completion done) {
       return done(std::move(e));
     }
     const uint64_t key = kernels_.key(q.source, [this](uint64_t forgotten) {
+      {
+        std::lock_guard lock(mutex_);
+        strikes_.erase(forgotten);
+        proven_.erase(forgotten);
+      }
       for (const auto& l : [this] {
              std::lock_guard lock(mutex_);
              return links_;
@@ -329,6 +357,16 @@ void WorkerDevices::submit(const KernelRequest& q, Completion done) {
       }
     });
 
+    bool proven = false;
+    {
+      std::lock_guard lock(mutex_);
+      proven = proven_.count(key) > 0;
+      if (auto it = strikes_.find(key); it != strikes_.end() && it->second.refused_until > Clock::now())
+        return done(make_error(ErrorCode::compile_error,
+                               "the kernel is refused: the GPU worker process running it ended (" + it->second.how +
+                                   "); it stays refused for " + std::to_string(kCrashQuarantine.count()) +
+                                   " minutes"));
+    }
     // The output's size as the executor will compute it; unknown when the request is invalid
     // (the worker then says why).
     std::optional<uint64_t> out;
@@ -375,6 +413,7 @@ void WorkerDevices::submit(const KernelRequest& q, Completion done) {
     m.unmetered = q.unmetered;
     m.overrides = q.overrides;
     call->message = std::move(m);
+    call->proven = proven;
     call->source = q.source;
     call->deadline = Clock::now() + call_timeout(devices_.executor, q.timeout).timeout;
     send_call(call, std::move(link));
@@ -397,6 +436,11 @@ void WorkerDevices::send_call(const std::shared_ptr<ParentCall>& call, std::shar
       call->moved = true;
       if (auto next = current(); next && next.get() != raw) return send_call(call, std::move(next));
     }
+    if (reply && !call->proven) {
+      call->proven = true;
+      std::lock_guard lock(mutex_);
+      proven_.insert(call->message.kernel);
+    }
     complete(*call, std::move(reply));
   };
   std::optional<Error> unsent;
@@ -412,7 +456,7 @@ void WorkerDevices::send_call(const std::shared_ptr<ParentCall>& call, std::shar
         a.u64(call->lease->memory->size());
         if (link->notify(a, call->lease->memory->fd())) link->arenas_sent().insert(call->lease->id);
       }
-      unsent = link->request(id, w, handler, call->deadline);
+      unsent = link->request(id, w, handler, call->deadline, -1, m.kernel);
     }
     if (!unsent || link->alive() || attempt == 1) break;
     std::unique_lock lock(mutex_);

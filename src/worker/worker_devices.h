@@ -13,6 +13,8 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "worker/devices.h"
@@ -78,6 +80,17 @@ class WorkerDevices final : public Devices {
   mutable ExecutorPool::Stats last_stats_;       // the current worker's, as last asked
   mutable const WorkerLink* last_stats_of_ = nullptr;
   std::string last_start_error_;
+  // Kernels that were in flight when a worker died (the rule is in on_ended): the refused ones
+  // are answered at once, so a kernel that crashes the driver cannot take down worker after
+  // worker, and other callers' calls with them.
+  struct Strikes {
+    int count = 0;
+    std::chrono::steady_clock::time_point refused_until{};
+    std::string how;
+  };
+  std::unordered_map<uint64_t, Strikes> strikes_;
+  // Kernels that have run to a result once: never suspects (the crash came from a new one).
+  std::unordered_set<uint64_t> proven_;
 
   std::thread supervisor_;  // last: started when everything above exists
 };

@@ -53,6 +53,11 @@ bool WorkerLink::ever_ready() const {
   return ready_ && ready_->ok();
 }
 
+std::vector<uint64_t> WorkerLink::lost_kernels() const {
+  std::lock_guard lock(mutex_);
+  return lost_kernels_;
+}
+
 size_t WorkerLink::lost() const {
   std::lock_guard lock(mutex_);
   return lost_;
@@ -64,12 +69,12 @@ std::string WorkerLink::ended_how() const {
 }
 
 std::optional<Error> WorkerLink::request(uint64_t id, Writer& message, Handler& handler, Clock::time_point deadline,
-                                         int fd) {
+                                         int fd, uint64_t kernel) {
   {
     std::lock_guard lock(mutex_);
     if (!alive_ || draining_)
       return make_error(ErrorCode::device_lost, "the GPU worker process ended before the call was sent");
-    waiting_.emplace(id, Waiting{std::move(handler), deadline});
+    waiting_.emplace(id, Waiting{std::move(handler), deadline, kernel});
   }
   Status sent = channel_->send(message.data(), fd);
   if (sent) return std::nullopt;
@@ -186,6 +191,8 @@ void WorkerLink::finish(const std::string& why_killed) {
     alive_ = false;
     left.swap(waiting_);
     lost_ = left.size();
+    for (const auto& [id, w] : left)
+      if (w.kernel) lost_kernels_.push_back(w.kernel);
   }
   process::ExitStatus status = child_.kill_and_wait();
   {

@@ -20,6 +20,7 @@
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "kem/executor_pool.h"
 #include "process/child_process.h"
@@ -55,7 +56,7 @@ class WorkerLink {
   // the request cannot be sent, `handler` is left to the caller (to run after it let go of its
   // locks) and the error returned.
   std::optional<Error> request(uint64_t id, Writer& message, Handler& handler, Clock::time_point deadline,
-                               int fd = -1);
+                               int fd = -1, uint64_t kernel = 0);
   // Sends a message that gets no reply.
   Status notify(Writer& message, int fd = -1);
 
@@ -76,6 +77,8 @@ class WorkerLink {
   pid_t pid() const { return pid_; }
   std::string ended_how() const;  // "killed by signal 8 (SIGFPE)", once ended
   size_t lost() const;             // requests answered with an error because it ended
+  // The kernels (keys) of the calls that were in flight when it ended, one per call.
+  std::vector<uint64_t> lost_kernels() const;
 
   // What this worker already holds, so that each is sent once. Guarded by the caller holding
   // sent_mutex() around "check, send, mark" with the request that needs it.
@@ -99,6 +102,7 @@ class WorkerLink {
   struct Waiting {
     Handler handler;
     Clock::time_point deadline;
+    uint64_t kernel = 0;  // a call's kernel key; 0 for other requests
   };
   mutable std::mutex mutex_;
   std::condition_variable ready_changed_, ended_;
@@ -107,6 +111,7 @@ class WorkerLink {
   bool alive_ = true, draining_ = false;
   std::string killed_because_, ended_how_;
   size_t lost_ = 0;
+  std::vector<uint64_t> lost_kernels_;
   std::atomic<bool> replaced_{false};
   int dying_signal_ = 0;  // what the worker's last words said (crash_report.h)
   bool we_killed_ = false;

@@ -73,6 +73,13 @@ TEST(Containment, AKernelThatCrashesTheCompilerFailsItsOwnCallAndTheServiceGoesO
 
   ASSERT_TRUE(others.wait_for_successes(50, 30s)) << "the other callers were not served after the crash";
   const double served_after_ms = ms_since(crashed_at);
+  // The same kernel again is refused at once: it does not get to crash the next worker.
+  const auto again_at = Clock::now();
+  auto again = service->run(KernelRef::inline_source(kCompilerCrashKernel), r);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, ErrorCode::compile_error);
+  EXPECT_NE(again.error().message.find("SIGFPE"), std::string::npos) << again.error().message;
+  EXPECT_LT(ms_since(again_at), 50);
   others.stop();
   const WorkerStats w = service->worker_stats();
   EXPECT_EQ(w.crashes, 1u);
