@@ -17,6 +17,7 @@
 #include <condition_variable>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -144,6 +145,10 @@ int main(int argc, char** argv) {
     options.devices.adapters = {""};
     options.store.disk_cache = false;
     options.worker.isolate = !in_process;
+    // NIF_COST_SPIN_US: the executors' (and the worker boundary's) polling, e.g. to see on a CPU
+    // adapter what a GPU's default of 100 µs does.
+    if (const char* spin = std::getenv("NIF_COST_SPIN_US"))
+      options.devices.executor.spin_wait = std::chrono::microseconds(std::atol(spin));
     auto created = kem::Service::create(options);
     if (!created) return fprintf(stderr, "kem_nif_cost: %s\n", created.error().message.c_str()), 1;
     service = std::move(created).value();
