@@ -109,9 +109,46 @@ int service_threads(int threads, double seconds, bool isolate) {
   return wrong ? 1 : 0;
 }
 
+// Large calls: `bytes` of input doubled into as many of output, through the service with its
+// devices in-process or in the GPU worker (where both go through shared memory and one more
+// copy each way). Prints the median of `calls` after one warm-up.
+int service_bytes(uint64_t bytes, int calls, bool isolate) {
+  kem::ServiceOptions options;
+  options.devices.adapters = {""};
+  options.store.disk_cache = false;
+  options.worker.isolate = isolate;
+  auto created = kem::Service::create(options);
+  if (!created) return fprintf(stderr, "kem_nif_cost: %s\n", created.error().message.c_str()), 1;
+  kem::Service& service = **created;
+  const std::string source = double_integer();
+  std::vector<uint8_t> input(bytes);
+  for (uint64_t i = 0; i < bytes; ++i) input[i] = static_cast<uint8_t>(i * 7);
+  std::vector<uint8_t> out(bytes);
+  kem::KernelRequest request;
+  request.input = input;
+  request.timeout = std::chrono::milliseconds(30000);
+  request.output_into = [&](uint64_t n) { return n <= out.size() ? out.data() : nullptr; };  // the caller's memory
+  std::vector<double> ms;
+  for (int i = 0; i <= calls; ++i) {
+    std::vector<uint8_t> unused;
+    const auto t0 = std::chrono::steady_clock::now();
+    const bool ok = submit_and_wait([&](kem::Completion c) {
+      service.submit(kem::KernelRef::inline_source(source), request, std::move(c));
+    }, unused);
+    if (!ok) return fprintf(stderr, "kem_nif_cost: a large call failed\n"), 1;
+    if (i > 0) ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  printf("C++ service%s, %llu bytes: median %.1f ms over %d calls\n", isolate ? "" : " (in-process)",
+         static_cast<unsigned long long>(bytes), ms[ms.size() / 2], calls);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 4 && (std::string(argv[1]) == "service-bytes" || std::string(argv[1]) == "service-bytes-inprocess"))
+    return service_bytes(std::stoull(argv[2]), std::stoi(argv[3]), std::string(argv[1]) == "service-bytes");
   if (argc == 4 && std::string(argv[1]) == "service-threads")
     return service_threads(std::stoi(argv[2]), std::stod(argv[3]), true);
   if (argc == 4 && std::string(argv[1]) == "service-threads-inprocess")

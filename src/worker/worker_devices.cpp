@@ -57,7 +57,8 @@ void add(ExecutorPool::Stats& into, const ExecutorPool::Stats& from) {
   into.retries += from.retries;
 }
 
-void complete(ParentCall& call, Result<Reader*> reply) {
+template <class Copy>
+void complete(ParentCall& call, Result<Reader*> reply, const Copy& copy) {
   if (!reply) return call.done(reply.take_error());
   Reader& r = **reply;
   std::span<const uint8_t> view;
@@ -80,7 +81,7 @@ void complete(ParentCall& call, Result<Reader*> reply) {
     if (!into)
       return call.done(make_error(ErrorCode::limit_exceeded, "no memory for an output of " +
                                                                  std::to_string(view.size()) + " bytes"));
-    std::memcpy(into, view.data(), view.size());
+    copy(into, view.data(), view.size());
     view = {into, view.size()};
   }
   call.done(view);
@@ -308,6 +309,17 @@ void WorkerDevices::supervise() {
   }
 }
 
+void WorkerDevices::copy(uint8_t* dst, const uint8_t* src, size_t size) {
+  constexpr size_t kParallelFrom = 8u << 20;
+  if (size < kParallelFrom) {
+    std::memcpy(dst, src, size);
+    return;
+  }
+  std::lock_guard lock(copy_mutex_);
+  if (!copier_) copier_ = std::make_unique<executor::ParallelCopy>(executor::ParallelCopy::default_threads());
+  copier_->copy(dst, src, size);
+}
+
 void WorkerDevices::send_kernel(WorkerLink& link, uint64_t key, std::string_view source) {
   if (link.kernels_sent().count(key)) return;
   Writer w = message(Kind::add_kernel);
@@ -393,7 +405,7 @@ void WorkerDevices::submit(const KernelRequest& q, Completion done) {
       call->lease = std::move(lease).value();
       uint8_t* base = call->lease->memory->data();
       if (big_in) {
-        std::memcpy(base, q.input.data(), q.input.size());
+        copy(base, q.input.data(), q.input.size());
         if (!q.params.empty()) std::memcpy(base + params_at, q.params.data(), q.params.size());
         m.input = {true, call->lease->id, 0, q.input.size()};
         m.params = {true, call->lease->id, params_at, q.params.size()};
@@ -441,7 +453,7 @@ void WorkerDevices::send_call(const std::shared_ptr<ParentCall>& call, std::shar
       std::lock_guard lock(mutex_);
       proven_.insert(call->message.kernel);
     }
-    complete(*call, std::move(reply));
+    complete(*call, std::move(reply), [this](uint8_t* d, const uint8_t* src, size_t n) { copy(d, src, n); });
   };
   std::optional<Error> unsent;
   // A worker that ended just now takes no request: the call goes to its successor, which
@@ -464,7 +476,7 @@ void WorkerDevices::send_call(const std::shared_ptr<ParentCall>& call, std::shar
     if (!current_ || current_ == link) break;
     link = current_;
   }
-  if (unsent) complete(*call, std::move(*unsent));
+  if (unsent) complete(*call, std::move(*unsent), [this](uint8_t* d, const uint8_t* src, size_t n) { copy(d, src, n); });
 }
 
 Result<std::vector<uint8_t>> WorkerDevices::ask(Writer& message, uint64_t id, const std::shared_ptr<WorkerLink>& link,

@@ -17,6 +17,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "executor/session/parallel_copy.h"
 #include "worker/devices.h"
 #include "worker/kernel_keys.h"
 #include "worker/transfer_arenas.h"
@@ -53,6 +54,9 @@ class WorkerDevices final : public Devices {
   void send_kernel(WorkerLink& link, uint64_t key, std::string_view source);
   // Sends a prepared call on `link` (and on to a successor, once, if `link` is replaced).
   void send_call(const std::shared_ptr<ParentCall>& call, std::shared_ptr<WorkerLink> link);
+  // memcpy, on several threads for large runs: the boundary's own copies (caller memory into
+  // an arena, an arena into the caller's output) must not halve a large call's bandwidth.
+  void copy(uint8_t* dst, const uint8_t* src, size_t size);
   void on_ended(WorkerLink& link);
   void on_abandoned(WorkerLink& link);
   void supervise();
@@ -91,6 +95,9 @@ class WorkerDevices final : public Devices {
   std::unordered_map<uint64_t, Strikes> strikes_;
   // Kernels that have run to a result once: never suspects (the crash came from a new one).
   std::unordered_set<uint64_t> proven_;
+
+  std::mutex copy_mutex_;  // one large copy at a time (ParallelCopy's rule)
+  std::unique_ptr<executor::ParallelCopy> copier_;
 
   std::thread supervisor_;  // last: started when everything above exists
 };
