@@ -49,7 +49,8 @@ void put(Writer& w, const CallMessage& c) {
   w.boolean(c.workgroups.has_value());
   if (c.workgroups)
     for (uint32_t v : *c.workgroups) w.u32(v);
-  w.optional(c.timeout_ms, &Writer::u64);
+  w.u64(c.deadline_ns);
+  w.boolean(c.capped);
   w.optional(c.loop_budget, &Writer::u64);
   w.boolean(c.unmetered);
   w.u64(c.overrides.size());
@@ -75,7 +76,8 @@ CallMessage get_call(Reader& r) {
     for (uint32_t& v : g) v = r.u32();
     c.workgroups = g;
   }
-  c.timeout_ms = r.optional(&Reader::u64);
+  c.deadline_ns = r.u64();
+  c.capped = r.boolean();
   c.loop_budget = r.optional(&Reader::u64);
   c.unmetered = r.boolean();
   const uint64_t n = r.u64();

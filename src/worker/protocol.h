@@ -53,7 +53,10 @@ struct CallMessage {
   uint64_t output_size_hint = 1;
   std::optional<uint64_t> output_size;
   std::optional<std::array<uint32_t, 3>> workgroups;
-  std::optional<uint64_t> timeout_ms;
+  // The call's deadline on the machine's monotonic clock (steady_clock, the same in both
+  // processes): time spent in the socket counts against it.
+  uint64_t deadline_ns = 0;
+  bool capped = false;  // the caller asked for more than max_timeout (the timeout error says so)
   std::optional<uint64_t> loop_budget;
   bool unmetered = false;
   std::vector<std::pair<std::string, double>> overrides;

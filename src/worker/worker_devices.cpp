@@ -420,14 +420,15 @@ void WorkerDevices::submit(const KernelRequest& q, Completion done) {
     m.output_size_hint = q.output_size_hint;
     m.output_size = q.output_size;
     m.workgroups = q.workgroups;
-    if (q.timeout) m.timeout_ms = static_cast<uint64_t>(std::max<int64_t>(0, q.timeout->count()));
     m.loop_budget = q.loop_budget;
     m.unmetered = q.unmetered;
     m.overrides = q.overrides;
     call->message = std::move(m);
     call->proven = proven;
     call->source = q.source;
-    call->deadline = Clock::now() + call_timeout(devices_.executor, q.timeout).timeout;
+    const CallTimeout timeout = call_timeout(devices_.executor, q.timeout);
+    call->deadline = Clock::now() + timeout.timeout;
+    call->message.capped = timeout.capped;
     send_call(call, std::move(link));
   } catch (const std::exception& e) {
     if (done) done(make_error(ErrorCode::internal, std::string("could not send the call to the GPU worker: ") + e.what()));
@@ -437,10 +438,10 @@ void WorkerDevices::submit(const KernelRequest& q, Completion done) {
 void WorkerDevices::send_call(const std::shared_ptr<ParentCall>& call, std::shared_ptr<WorkerLink> link) {
   const uint64_t id = WorkerLink::next_id();
   Writer w = message(Kind::call, id);
-  // The time left, not the whole timeout, for a call that moved to a successor.
+  // The same deadline for a call that moved to a successor: the time left, not its timeout.
   CallMessage& m = call->message;
-  m.timeout_ms = static_cast<uint64_t>(
-      std::max<int64_t>(0, std::chrono::ceil<std::chrono::milliseconds>(call->deadline - Clock::now()).count()));
+  m.deadline_ns = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(call->deadline.time_since_epoch()).count());
   put(w, m);
   WorkerLink* raw = link.get();
   WorkerLink::Handler handler = [this, call, raw](Result<Reader*> reply) {

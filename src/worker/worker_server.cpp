@@ -99,6 +99,7 @@ class Server {
     }
     if (!channel_.send(ready.data()) || !pool) return pool ? 0 : 3;
     pool_ = std::move(pool).value();
+    max_timeout_ = options.executor.max_timeout;
     loop();
     return 0;
   }
@@ -230,7 +231,11 @@ class Server {
     q.output_size_hint = m.output_size_hint;
     q.output_size = m.output_size;
     q.workgroups = m.workgroups;
-    if (m.timeout_ms) q.timeout = std::chrono::milliseconds(*m.timeout_ms);
+    const auto deadline = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(m.deadline_ns));
+    q.timeout = std::max(std::chrono::milliseconds(0),
+                         std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
+    // More than the cap, so that the executor caps it and its timeout says so.
+    if (m.capped) q.timeout = max_timeout_ + std::chrono::milliseconds(1);
     q.loop_budget = m.loop_budget;
     q.unmetered = m.unmetered;
     q.overrides = std::move(m.overrides);
@@ -266,6 +271,7 @@ class Server {
 
   Channel channel_;
   std::chrono::microseconds spin_{0};
+  std::chrono::milliseconds max_timeout_{0};
   std::atomic<bool> abandoned_{false};
   std::unordered_map<uint64_t, std::shared_ptr<const std::string>> sources_;
   std::unordered_map<uint64_t, std::shared_ptr<SharedMemory>> arenas_;
