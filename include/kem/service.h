@@ -19,6 +19,7 @@
 
 #include "kem/executor.h"
 #include "kem/executor_pool.h"
+#include "kem/kernel_admission.h"
 #include "kem/kernel_request.h"
 #include "kem/kernel_store.h"
 #include "kem/trust_policy.h"
@@ -35,6 +36,10 @@ struct ServiceOptions {
   // and how many such resolutions may wait for one; past that a call fails with unavailable.
   size_t fetch_threads = 4;
   size_t fetch_queue = 1024;
+  // Admission of new kernels: a kernel's first compile runs in a sandbox process with limits,
+  // and only admitted kernels reach the devices (kem/kernel_admission.h). Its adapter and
+  // metering are the devices' (the first of `devices.adapters`); what is set here is ignored.
+  KernelAdmissionOptions sandbox;
   // For front ends that wait for a reply message (the NIF's callers): how long past a call's
   // deadline they keep waiting before they give up on it.
   std::chrono::milliseconds reply_margin{2000};
@@ -60,7 +65,8 @@ class Service {
   // submit() and wait.
   Result<std::vector<uint8_t>> run(KernelRef kernel, KernelRequest request);
 
-  // Resolves and compiles the kernel; its reflection, or the compile error ("LINE:COL: ...").
+  // Resolves and compiles the kernel (admitted first, as a call's would be); its reflection, or
+  // the compile error ("LINE:COL: ...") or refusal.
   Result<Reflection> check(const KernelRef& kernel, std::string_view entry = "main");
 
   // The store's answer for `kernel` (source and provenance), waiting on gateways if need be.
@@ -73,6 +79,7 @@ class Service {
   // "devices", every device's adapter, load, health and counters, and their sum in "total".
   std::string adapter_info_json() const;
   ExecutorPool::Stats stats() const;
+  KernelAdmission::Stats admission_stats() const;
   size_t device_count() const;
 
   const ServiceOptions& options() const;

@@ -155,6 +155,25 @@ const std::array kRows = {
     SettingRow{{"fetch_queue", K::count, "calls that may wait for such a resolution; past it a call is `unavailable`",
                 "", "", false, kNoMax, "service"},
                KEM_FIELD(fetch_queue)},
+    // Admission of new kernels (kem/kernel_admission.h)
+    SettingRow{{"sandbox", K::flag,
+                "a kernel's first compile runs in a sandbox process with the limits below; a kernel whose compile "
+                "crashes, passes a limit or takes too long is refused (`compile_error`), and the verdict is remembered",
+                "", "", false, 0, "service"},
+               KEM_FIELD(sandbox.enabled)},
+    SettingRow{{"sandbox_memory_bytes", K::count,
+                "address space (`RLIMIT_AS`) of that process; an honest compile on lavapipe reserves about 800 MiB",
+                "", "", false, kNoMax, "service"},
+               KEM_FIELD(sandbox.address_space_bytes)},
+    SettingRow{{"sandbox_cpu_seconds", K::count, "CPU time (`RLIMIT_CPU`) of that process, its start included", "", "",
+                false, 86400, "service"},
+               KEM_FIELD(sandbox.cpu_seconds)},
+    SettingRow{{"sandbox_timeout", K::milliseconds, "ms of wall time a kernel's sandboxed compile may take", "", "",
+                false, kDay, "service"},
+               KEM_FIELD(sandbox.timeout)},
+    SettingRow{{"sandbox_verdicts", K::count, "kernels whose verdict (admitted or refused) is remembered", "", "",
+                false, kNoMax, "service"},
+               KEM_FIELD(sandbox.verdict_capacity)},
 };
 
 #undef KEM_FIELD

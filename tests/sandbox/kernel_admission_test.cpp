@@ -203,6 +203,24 @@ TEST(KernelAdmission, ConcurrentFirstCallsOfOneKernelShareOneSandboxRun) {
   EXPECT_EQ(s.shared_runs + s.cache_hits, 7u);
 }
 
+// What a call of a known kernel pays for admission: the key (SHA-256 of the source and the rest)
+// and one look-up. Figures printed; bounded loosely (a shared machine).
+TEST(KernelAdmission, AKnownVerdictCostsMicroseconds) {
+  auto admission = make();
+  ASSERT_TRUE(admission);
+  const std::string kernel = test::read_kernel("double-integer.wgsl");
+  ASSERT_TRUE(admission->admit(request_of(kernel)).ok());
+  const KernelRequest r = request_of(kernel);
+  constexpr int kCalls = 20000;
+  const auto start = Clock::now();
+  int known = 0;
+  for (int i = 0; i < kCalls; ++i) known += admission->known(r).has_value();
+  const double us = seconds_since(start) * 1e6 / kCalls;
+  std::printf("[ figures  ] known() of a %zu-byte kernel: %.2f us per call\n", kernel.size(), us);
+  EXPECT_EQ(known, kCalls);
+  EXPECT_LT(us, 50.0);
+}
+
 // A sandbox that cannot start is no verdict about the kernel: unavailable, and not remembered.
 TEST(KernelAdmission, ASandboxThatCannotStartIsNotTheKernelsFaultAndIsNotRemembered) {
   ::setenv("KEM_KERNEL_SANDBOX", "/bin/false", 1);
