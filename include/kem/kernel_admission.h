@@ -27,9 +27,11 @@ struct KernelAdmissionOptions {
   // Off: every kernel is admitted without a sandbox run (its first compile then happens on the
   // device that serves it, as before).
   bool enabled = true;
-  // RLIMIT_AS of the sandbox process. Dawn and the driver reserve far more address space than
-  // they touch: an honest compile on lavapipe peaks at about 800 MiB of VmPeak (90 to 150 MiB
-  // resident), so this bounds runaway compiles, not honest ones (docs/kernel-contract.md).
+  // Address space the compile may take: the sandbox's RLIMIT_AS is what it had once Dawn and the
+  // driver were up (about 800 MiB on lavapipe, which reserves far more than it touches; other
+  // drivers differ) plus this. Honest compiles measured on lavapipe add 0 to 400 MiB of VmPeak
+  // (a 200 KB kernel, a 2^15-call inlined tree), so this bounds runaway compiles, not honest ones
+  // (docs/kernel-contract.md); it also bounds the resident memory a compile can take from a node.
   uint64_t address_space_bytes = 4ull << 30;
   // RLIMIT_CPU of the sandbox process, its start (Dawn, the driver: about 50 ms) included. The
   // main bound on a slow compile: CPU time does not depend on how busy the machine is.

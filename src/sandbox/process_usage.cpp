@@ -25,6 +25,7 @@ Usage read_usage(pid_t pid) {
     };
     if (auto v = kib("VmPeak:")) u.vm_peak = *v;
     if (auto v = kib("VmHWM:")) u.vm_hwm = *v;
+    if (auto v = kib("VmSize:")) u.vm_size = *v;
   }
   std::ifstream stat(dir + "/stat");
   std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());

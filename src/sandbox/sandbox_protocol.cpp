@@ -110,7 +110,9 @@ std::string encode_verdict(const Status& status, const Usage& usage) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
-std::string encode_ready() { return json{{"ready", true}}.dump() + "\n"; }
+std::string encode_ready(uint64_t address_space_limit) {
+  return json{{"ready", true}, {"address_space_limit", address_space_limit}}.dump() + "\n";
+}
 
 std::string encode_start_error(const Error& error) {
   return json{{"start_error", {{"code", to_string(error.code)}, {"message", error.message}}}}.dump(
@@ -124,6 +126,7 @@ Result<ChildMessage> decode_message(std::string_view line) {
     ChildMessage m;
     if (j.contains("ready")) {
       m.kind = ChildMessage::Kind::ready;
+      m.address_space_limit = j.value("address_space_limit", uint64_t{0});
       return m;
     }
     if (j.contains("start_error")) {

@@ -3,7 +3,7 @@
 // one line of JSON; the request is a JSON header line and the source's raw bytes, ended by the
 // parent's shutdown(SHUT_WR):
 //
-//   child:  {"ready":true}                      Dawn, adapter and device are up
+//   child:  {"ready":true,"address_space_limit":N}   Dawn, adapter and device are up; its RLIMIT_AS
 //           or {"start_error":{...}}            they could not be created (not the kernel's fault)
 //   parent: {"entry":...,"unmetered":...,"overrides":[[name,value],...]}, a newline, the source
 //   child:  {"ok":true,...} or {"ok":false,"code":"compile_error","message":"3:5: ..."}, then exits
@@ -60,6 +60,7 @@ Result<CompileJob> decode_job(std::string_view text);
 // The child's measurements of itself (/proc/self/status, getrusage).
 struct Usage {
   uint64_t vm_peak = 0, vm_hwm = 0, cpu_ms = 0;
+  uint64_t vm_size = 0;  // now (not part of a verdict)
 };
 
 // What the compile said: OK or its error, as the child ran it to the end.
@@ -68,13 +69,14 @@ struct Verdict {
   Usage usage;
 };
 std::string encode_verdict(const Status& status, const Usage& usage);
-std::string encode_ready();
+std::string encode_ready(uint64_t address_space_limit);
 std::string encode_start_error(const Error& error);
 
 // One line of the child, parsed.
 struct ChildMessage {
   enum class Kind { ready, start_error, verdict } kind = Kind::verdict;
   Verdict verdict;  // the error for start_error
+  uint64_t address_space_limit = 0;  // ready: the RLIMIT_AS the child set itself
 };
 Result<ChildMessage> decode_message(std::string_view line);
 

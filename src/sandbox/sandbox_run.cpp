@@ -115,14 +115,22 @@ class Channel {
 };
 
 // How a child that reached no verdict ended, in words for the refusal.
-std::string how_it_ended(const process::ExitStatus& status, const Usage& last, const KernelAdmissionOptions& o) {
+std::string memory_limit_text(const KernelAdmissionOptions& o) {
+  return "passed its memory limit of " + std::to_string(o.address_space_bytes >> 20) + " MiB";
+}
+
+// `limit`: the child's RLIMIT_AS (its start's address space plus the allowance).
+bool near_memory_limit(const Usage& u, uint64_t limit, const KernelAdmissionOptions& o) {
+  const uint64_t margin = std::max<uint64_t>(o.address_space_bytes / 16, 128ull << 20);
+  return limit && u.vm_peak + margin >= limit;
+}
+
+std::string how_it_ended(const process::ExitStatus& status, const Usage& last, uint64_t limit,
+                         const KernelAdmissionOptions& o) {
   // A compile at RLIMIT_AS dies of the allocation that failed: an abort (LLVM's "out of memory"),
   // a segfault on a null pointer, or exit(1) from a fatal-error handler. Its last sample shows
   // it within reach of the limit; an honest compile runs far below it.
-  const uint64_t margin = std::max<uint64_t>(o.address_space_bytes / 16, 256ull << 20);
-  if (o.address_space_bytes && last.vm_peak + margin >= o.address_space_bytes)
-    return "passed its memory limit of " + std::to_string(o.address_space_bytes >> 20) + " MiB (" + status.describe() +
-           ")";
+  if (near_memory_limit(last, limit, o)) return memory_limit_text(o) + " (" + status.describe() + ")";
   // At RLIMIT_CPU the kernel sends SIGKILL (limit_resources sets soft = hard). The last sample
   // may be a few milliseconds old.
   if (o.cpu_seconds && (status.signal == SIGKILL || status.signal == SIGXCPU) &&
@@ -142,8 +150,22 @@ SandboxOutcome run_in_sandbox(const std::string& program, const KernelAdmissionO
     out.status = make_error(ErrorCode::internal, std::string("socketpair: ") + std::strerror(errno));
     return out;
   }
-  Fd ours(pair[0]), theirs(pair[1]);
-  Fd null_input(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  Fd ours(pair[0]);
+  // What the child gets is moved above the numbers it gets them at (0 and kChannelFd), so that
+  // neither dup2 in the child overwrites the other's source (a parent with stdin closed would
+  // otherwise hand out descriptor 0 or 3 here). The low copies are closed at once: a copy of
+  // the child's end left open here would hide the child's death (no end of file).
+  auto moved_up = [](int low) {
+    const int high = low >= 0 ? ::fcntl(low, F_DUPFD_CLOEXEC, 10) : -1;
+    if (low >= 0) ::close(low);
+    return high;
+  };
+  Fd theirs(moved_up(pair[1]));
+  Fd null_input(moved_up(::open("/dev/null", O_RDONLY | O_CLOEXEC)));
+  if (theirs.fd < 0) {
+    out.status = make_error(ErrorCode::internal, std::string("fcntl(F_DUPFD_CLOEXEC): ") + std::strerror(errno));
+    return out;
+  }
   ::fcntl(ours.fd, F_SETFL, ::fcntl(ours.fd, F_GETFL) | O_NONBLOCK);
 
   ChildArguments args;
@@ -184,6 +206,7 @@ SandboxOutcome run_in_sandbox(const std::string& program, const KernelAdmissionO
     return out;
   }
 
+  const uint64_t limit = (*first)->address_space_limit;
   // 2. The kernel: the wall limit runs from here.
   const auto handed = Clock::now();
   const auto until = handed + options.timeout;
@@ -207,11 +230,9 @@ SandboxOutcome run_in_sandbox(const std::string& program, const KernelAdmissionO
     out.about_the_kernel = out.status.ok() || code == ErrorCode::compile_error ||
                            code == ErrorCode::invalid_argument || code == ErrorCode::limit_exceeded;
     if (!out.about_the_kernel) {
-      const uint64_t margin = std::max<uint64_t>(options.address_space_bytes / 16, 256ull << 20);
       // An allocation the executor caught (std::bad_alloc) at the memory limit is the kernel's.
-      if (options.address_space_bytes && out.usage.vm_peak + margin >= options.address_space_bytes) {
-        out.status = refusal("passed its memory limit of " + std::to_string(options.address_space_bytes >> 20) +
-                             " MiB (" + out.status.error().message + ")");
+      if (near_memory_limit(out.usage, limit, options)) {
+        out.status = refusal(memory_limit_text(options) + " (" + out.status.error().message + ")");
         out.about_the_kernel = true;
       }
     }
@@ -234,7 +255,7 @@ SandboxOutcome run_in_sandbox(const std::string& program, const KernelAdmissionO
     out.status = make_error(ErrorCode::internal, "the kernel sandbox lost its channel (" + ended->describe() + ")");
     return out;
   }
-  out.status = refusal(how_it_ended(*ended, out.usage, options));
+  out.status = refusal(how_it_ended(*ended, out.usage, limit, options));
   out.about_the_kernel = true;
   return out;
 }

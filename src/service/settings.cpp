@@ -162,7 +162,8 @@ const std::array kRows = {
                 "", "", false, 0, "service"},
                KEM_FIELD(sandbox.enabled)},
     SettingRow{{"sandbox_memory_bytes", K::count,
-                "address space (`RLIMIT_AS`) of that process; an honest compile on lavapipe reserves about 800 MiB",
+                "address space a compile may take in that process (`RLIMIT_AS`, on top of what Dawn and the driver "
+                "reserved at its start)",
                 "", "", false, kNoMax, "service"},
                KEM_FIELD(sandbox.address_space_bytes)},
     SettingRow{{"sandbox_cpu_seconds", K::count, "CPU time (`RLIMIT_CPU`) of that process, its start included", "", "",
