@@ -43,3 +43,10 @@ mkdir -p "$app_dir/priv"
 # Copy through a temporary name so a VM that has the old one loaded keeps a valid file.
 cp "$build_dir/erlang/kem/c_src/kem_nif.so" "$app_dir/priv/kem_nif.so.tmp"
 mv -f "$app_dir/priv/kem_nif.so.tmp" "$app_dir/priv/kem_nif.so"
+# KEM's helper programs go next to the NIF, where find_helper_program looks first (the build
+# tree's bin/ is only the fallback): kem-kernel-sandbox compiles each new kernel in a process of
+# its own (kem/kernel_admission.h).
+for helper in kem-kernel-sandbox; do
+  cp "$build_dir/bin/$helper" "$app_dir/priv/$helper.tmp"
+  mv -f "$app_dir/priv/$helper.tmp" "$app_dir/priv/$helper"
+done

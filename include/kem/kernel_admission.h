@@ -42,6 +42,10 @@ struct KernelAdmissionOptions {
   std::chrono::milliseconds timeout{20000};
   // Verdicts remembered (admitted and refused kernels alike; least recently used out).
   size_t verdict_capacity = 4096;
+  // Keep one sandbox process started ahead, its Dawn device up, waiting for the next new
+  // kernel: a new kernel then waits for its compile only, not for Dawn's and the driver's start
+  // (most of a sandbox run). Costs one idle process (its memory; on a GPU, a device context).
+  bool spare = true;
 
   // Not operator settings: what the sandbox compiles for. A service fills them from its devices
   // (the first adapter selector; metering, which changes what is compiled).

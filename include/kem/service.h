@@ -40,6 +40,10 @@ struct ServiceOptions {
   // and only admitted kernels reach the devices (kem/kernel_admission.h). Its adapter and
   // metering are the devices' (the first of `devices.adapters`); what is set here is ignored.
   KernelAdmissionOptions sandbox;
+  // Threads that wait for new kernels' sandbox runs when the kernel was at hand (a kernel
+  // resolved on a fetch thread is admitted there): their own, so that a slow gateway holding
+  // every fetch thread never holds up a new inline kernel. At most this many such runs at once.
+  size_t sandbox_threads = 2;
   // For front ends that wait for a reply message (the NIF's callers): how long past a call's
   // deadline they keep waiting before they give up on it.
   std::chrono::milliseconds reply_margin{2000};

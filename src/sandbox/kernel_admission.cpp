@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
+#include <utility>
 
 #include "process/child_process.h"
 #include "sandbox/kernel_key.h"
@@ -19,6 +21,41 @@ struct KernelAdmission::Impl {
   mutable std::mutex mutex;
   sandbox::VerdictCache cache;  // under mutex
   Stats counts;                 // under mutex
+  // The spare: started ahead (Dawn coming up meanwhile), taken by the next sandbox run, which
+  // starts the next one. Its own mutex: starting a process is never done under `mutex`.
+  std::mutex spare_mutex;
+  std::optional<sandbox::StartedSandbox> spare;
+
+  // Starts a spare if there is none. A spare belongs to the thread that started it as far as
+  // PR_SET_PDEATHSIG goes (it dies with that thread): if that thread has ended, the next run
+  // finds it gone and starts a fresh process instead.
+  void top_up_spare() {
+    if (!options.spare) return;
+    {
+      std::lock_guard lock(spare_mutex);
+      if (spare) return;
+    }
+    auto next = sandbox::start_sandbox(program, options);
+    if (!next) return;  // the next run starts its own, and reports why if it cannot
+    std::lock_guard lock(spare_mutex);
+    if (!spare) spare = std::move(next).value();
+  }
+  std::optional<sandbox::StartedSandbox> take_spare() {
+    std::lock_guard lock(spare_mutex);
+    return std::exchange(spare, std::nullopt);
+  }
+
+  sandbox::SandboxOutcome run_one(const KernelRequest& request) {
+    auto ready = take_spare();
+    top_up_spare();
+    if (ready) {
+      auto outcome = sandbox::finish_in_sandbox(std::move(*ready), options, request);
+      if (outcome.started) return outcome;
+      // The spare died before it was ready (its thread ended, or the machine is short): again,
+      // with a process of its own.
+    }
+    return sandbox::run_in_sandbox(program, options, request);
+  }
 
   explicit Impl(KernelAdmissionOptions o) : options(std::move(o)), cache(options.verdict_capacity) {}
 
@@ -30,7 +67,7 @@ struct KernelAdmission::Impl {
   Status run(const KernelKey& key, const KernelRequest& request, const std::shared_ptr<Flight>& flight) {
     sandbox::SandboxOutcome outcome;
     try {
-      outcome = sandbox::run_in_sandbox(program, options, request);
+      outcome = run_one(request);
     } catch (const std::exception& e) {
       outcome.status = make_error(ErrorCode::internal, std::string("the kernel sandbox failed: ") + e.what());
     }
@@ -71,6 +108,7 @@ Result<std::unique_ptr<KernelAdmission>> KernelAdmission::create(KernelAdmission
       auto program = process::find_helper_program("kem-kernel-sandbox", "KEM_KERNEL_SANDBOX");
       if (!program) return program.take_error();
       impl->program = std::move(program).value();
+      impl->top_up_spare();
     }
     return std::unique_ptr<KernelAdmission>(new KernelAdmission(std::move(impl)));
   } catch (const std::exception& e) {

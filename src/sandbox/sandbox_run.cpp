@@ -19,17 +19,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-// A descriptor closed when it goes out of scope.
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f = -1) : fd(f) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
 std::string duration_text(milliseconds d) {
   if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + " s";
   return std::to_string(d.count()) + " ms";
@@ -142,15 +131,11 @@ std::string how_it_ended(const process::ExitStatus& status, const Usage& last, u
 
 }  // namespace
 
-SandboxOutcome run_in_sandbox(const std::string& program, const KernelAdmissionOptions& options,
-                              const KernelRequest& request) {
-  SandboxOutcome out;
+Result<StartedSandbox> start_sandbox(const std::string& program, const KernelAdmissionOptions& options) {
   int pair[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
-    out.status = make_error(ErrorCode::internal, std::string("socketpair: ") + std::strerror(errno));
-    return out;
-  }
-  Fd ours(pair[0]);
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
+    return make_error(ErrorCode::internal, std::string("socketpair: ") + std::strerror(errno));
+  UniqueFd ours(pair[0]);
   // What the child gets is moved above the numbers it gets them at (0 and kChannelFd), so that
   // neither dup2 in the child overwrites the other's source (a parent with stdin closed would
   // otherwise hand out descriptor 0 or 3 here). The low copies are closed at once: a copy of
@@ -160,13 +145,11 @@ SandboxOutcome run_in_sandbox(const std::string& program, const KernelAdmissionO
     if (low >= 0) ::close(low);
     return high;
   };
-  Fd theirs(moved_up(pair[1]));
-  Fd null_input(moved_up(::open("/dev/null", O_RDONLY | O_CLOEXEC)));
-  if (theirs.fd < 0) {
-    out.status = make_error(ErrorCode::internal, std::string("fcntl(F_DUPFD_CLOEXEC): ") + std::strerror(errno));
-    return out;
-  }
-  ::fcntl(ours.fd, F_SETFL, ::fcntl(ours.fd, F_GETFL) | O_NONBLOCK);
+  UniqueFd theirs(moved_up(pair[1]));
+  UniqueFd null_input(moved_up(::open("/dev/null", O_RDONLY | O_CLOEXEC)));
+  if (theirs.get() < 0)
+    return make_error(ErrorCode::internal, std::string("fcntl(F_DUPFD_CLOEXEC): ") + std::strerror(errno));
+  ::fcntl(ours.get(), F_SETFL, ::fcntl(ours.get(), F_GETFL) | O_NONBLOCK);
 
   ChildArguments args;
   args.parent_pid = ::getpid();
@@ -177,19 +160,31 @@ SandboxOutcome run_in_sandbox(const std::string& program, const KernelAdmissionO
   process::SpawnOptions spawn;
   spawn.program = program;
   spawn.args = to_args(args);
-  spawn.descriptors = {{theirs.fd, kChannelFd}};
+  spawn.descriptors = {{theirs.get(), kChannelFd}};
   // Its standard input is nothing of ours; stdout and stderr are shared (driver warnings).
-  if (null_input.fd >= 0) spawn.descriptors.push_back({null_input.fd, 0});
+  if (null_input.get() >= 0) spawn.descriptors.push_back({null_input.get(), 0});
   auto started = process::ChildProcess::spawn(spawn);
+  if (!started) return started.take_error();
+  // `theirs` closes here: the child's end is the child's alone now.
+  return StartedSandbox{std::move(started).value(), std::move(ours)};
+}
+
+SandboxOutcome run_in_sandbox(const std::string& program, const KernelAdmissionOptions& options,
+                              const KernelRequest& request) {
+  auto started = start_sandbox(program, options);
   if (!started) {
+    SandboxOutcome out;
     out.status = started.take_error();
     return out;
   }
-  process::ChildProcess child = std::move(started).value();
-  {
-    Fd drop(std::exchange(theirs.fd, -1));  // the child's end is the child's alone now
-  }
-  Channel channel(ours.fd, child);
+  return finish_in_sandbox(std::move(started).value(), options, request);
+}
+
+SandboxOutcome finish_in_sandbox(StartedSandbox sandbox, const KernelAdmissionOptions& options,
+                                 const KernelRequest& request) {
+  SandboxOutcome out;
+  process::ChildProcess& child = sandbox.child;
+  Channel channel(sandbox.channel.get(), child);
 
   // 1. Its start: Dawn, the adapter, the device. Nothing of the kernel is involved yet.
   auto hello = channel.read_line(Clock::now() + options.start_timeout);
@@ -206,6 +201,7 @@ SandboxOutcome run_in_sandbox(const std::string& program, const KernelAdmissionO
     return out;
   }
 
+  out.started = true;
   const uint64_t limit = (*first)->address_space_limit;
   // 2. The kernel: the wall limit runs from here.
   const auto handed = Clock::now();

@@ -33,6 +33,9 @@ struct Service::Impl {
   mutable std::mutex trust_mutex;
   std::shared_ptr<const TrustPolicy> trust;
   std::unique_ptr<KernelAdmission> admission;
+  // New kernels that were at hand wait for their sandbox run here. Destroyed after the fetch
+  // threads (whose jobs may post nothing here) and before the admission and the pool it uses.
+  std::unique_ptr<service::FetchThreads> admitters;
   // Declared last: destroyed first, so no fetch thread runs against a destroyed pool or store.
   std::unique_ptr<service::FetchThreads> fetchers;
 
@@ -57,8 +60,9 @@ struct Service::Impl {
   }
 
   // Only kernels whose sandboxed first compile passed reach the devices. A known verdict is
-  // applied at once; a new kernel waits for its sandbox run on a fetch thread, never on the
-  // caller's (a BEAM scheduler), and that wait comes out of the call's own time.
+  // applied at once; a new kernel waits for its sandbox run on the fetch thread that resolved it,
+  // or on an admission thread, never on the caller's (a BEAM scheduler); that wait comes out of
+  // the call's own time.
   void admit_then_run(std::shared_ptr<ServiceCall> call, bool may_wait) {
     if (auto known = admission->known(call->request)) return admitted(std::move(call), std::move(*known), {});
     const auto posted = std::chrono::steady_clock::now();
@@ -66,7 +70,7 @@ struct Service::Impl {
       Status verdict = admission->admit(call->request);
       return admitted(std::move(call), std::move(verdict), posted);
     }
-    bool queued = fetchers->post([this, call, posted](bool run) {
+    bool queued = admitters->post([this, call, posted](bool run) {
       if (!run) return call->done(make_error(ErrorCode::unavailable, "the service stopped before the kernel was admitted"));
       admitted(call, admission->admit(call->request), posted);
     });
@@ -98,6 +102,8 @@ Result<std::unique_ptr<Service>> Service::create(ServiceOptions options) {
     if (Status trust = options.trust.validate(); !trust) return trust.take_error();
     if (options.fetch_threads == 0)
       return make_error(ErrorCode::invalid_argument, "fetch_threads must be at least 1");
+    if (options.sandbox_threads == 0)
+      return make_error(ErrorCode::invalid_argument, "sandbox_threads must be at least 1");
     auto impl = std::make_unique<Impl>();
     impl->options = options;
     auto store = KernelStore::create(options.store);
@@ -113,6 +119,7 @@ Result<std::unique_ptr<Service>> Service::create(ServiceOptions options) {
     auto admission = KernelAdmission::create(std::move(sandbox));
     if (!admission) return admission.take_error();
     impl->admission = std::move(admission).value();
+    impl->admitters = std::make_unique<service::FetchThreads>(options.sandbox_threads, options.fetch_queue);
     impl->fetchers = std::make_unique<service::FetchThreads>(options.fetch_threads, options.fetch_queue);
     return std::unique_ptr<Service>(new Service(std::move(impl)));
   } catch (const std::exception& e) {

@@ -172,6 +172,16 @@ const std::array kRows = {
     SettingRow{{"sandbox_timeout", K::milliseconds, "ms of wall time a kernel's sandboxed compile may take", "", "",
                 false, kDay, "service"},
                KEM_FIELD(sandbox.timeout)},
+    SettingRow{{"sandbox_threads", K::count,
+                "threads that wait for the sandbox runs of new kernels that were at hand (inline, pinned, in memory; at "
+                "most this many at once); a kernel resolved on a fetch thread is admitted there",
+                "", "", false, 1024, "service"},
+               KEM_FIELD(sandbox_threads)},
+    SettingRow{{"sandbox_spare", K::flag,
+                "keep one sandbox process started ahead (Dawn up, waiting): a new kernel then waits for its compile "
+                "only; costs one idle process",
+                "", "", false, 0, "service"},
+               KEM_FIELD(sandbox.spare)},
     SettingRow{{"sandbox_verdicts", K::count, "kernels whose verdict (admitted or refused) is remembered", "", "",
                 false, kNoMax, "service"},
                KEM_FIELD(sandbox.verdict_capacity)},
