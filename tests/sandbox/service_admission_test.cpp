@@ -97,6 +97,28 @@ TEST(ServiceAdmission, ANewKernelIsAdmittedOffTheCallingThread) {
   EXPECT_EQ(service->admission_stats().sandbox_runs, 1u);
 }
 
+// The wait for a sandbox run comes out of the call's own time: a call whose whole timeout is
+// shorter than its kernel's admission gets `timeout`, and never reaches a device.
+TEST(ServiceAdmission, TheAdmissionWaitComesOutOfTheCallsTime) {
+  ServiceOptions o;
+  o.sandbox.spare = false;  // a whole sandbox run (tens of ms) against a 1 ms timeout
+  auto service = make(o);
+  ASSERT_TRUE(service);
+  const auto input = test::random_bytes(64, 2);
+  KernelRequest r = request(input);
+  r.timeout = std::chrono::milliseconds(1);
+  auto out = service->run(KernelRef::inline_source(test::read_kernel("double-integer.wgsl")), r);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code, ErrorCode::timeout);
+  EXPECT_EQ(out.error().message, "the call's deadline passed while its kernel was admitted");
+  EXPECT_EQ(service->stats().total.calls, 0u);
+  // The kernel was admitted all the same: the next call, with time to run, is served.
+  auto next = service->run(KernelRef::inline_source(test::read_kernel("double-integer.wgsl")), request(input));
+  ASSERT_TRUE(next.ok()) << next.error().message;
+  EXPECT_EQ(*next, doubled_words(input));
+  EXPECT_EQ(service->admission_stats().sandbox_runs, 1u);
+}
+
 // With the sandbox off, kernels go straight to the devices (no sandbox run at all).
 TEST(ServiceAdmission, TheSandboxCanBeTurnedOff) {
   ServiceOptions o;
