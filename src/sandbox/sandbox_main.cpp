@@ -69,7 +69,13 @@ int run(int argc, char** argv) {
   // The memory limit is the compile's own: what Dawn and the driver reserved at start differs by
   // driver (about 800 MiB of address space on lavapipe) and is the same for every kernel, so the
   // limit is that much plus the allowance, set now, before any of the kernel is read.
-  const uint64_t limit = args->address_space_bytes ? read_usage(getpid()).vm_size + args->address_space_bytes : 0;
+  const uint64_t start_size = read_usage(getpid()).vm_size;
+  if (args->address_space_bytes && start_size == 0) {
+    // Without its start's size a limit would be a guess, and a wrong one would refuse kernels.
+    write_all(encode_start_error(make_error(ErrorCode::internal, "cannot read VmSize from /proc/self/status")));
+    return kExitNoLimits;
+  }
+  const uint64_t limit = args->address_space_bytes ? start_size + args->address_space_bytes : 0;
   if (limit) {
     if (Status limited = process::limit_resources(limit, 0); !limited) {
       write_all(encode_start_error(limited.error()));
