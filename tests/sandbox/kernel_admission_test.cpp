@@ -5,6 +5,8 @@
 #include <chrono>
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 #include <vector>
 
@@ -249,6 +251,46 @@ TEST(KernelAdmission, AKnownVerdictCostsMicroseconds) {
   std::printf("[ figures  ] known() of a %zu-byte kernel: %.2f us per call\n", kernel.size(), us);
   EXPECT_EQ(known, kCalls);
   EXPECT_LT(us, 50.0);
+}
+
+// Descriptors this process holds, and its child processes (zombies included), from /proc.
+size_t open_descriptors() {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+size_t child_processes() {
+  size_t n = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream children(task.path() / "children");
+    for (long pid; children >> pid;) ++n;
+  }
+  return n;
+}
+
+// Every sandbox process is reaped, whatever became of its kernel, and no descriptor stays open:
+// after runs that were admitted, crashed, failed to compile and timed out, only the spare is
+// left (one process, one descriptor), and nothing once the admission is gone.
+TEST(KernelAdmission, NoProcessOrDescriptorOutlivesItsRun) {
+  const size_t fds = open_descriptors();
+  const size_t children = child_processes();
+  {
+    KernelAdmissionOptions o;
+    o.timeout = std::chrono::seconds(1);
+    auto admission = make(o);
+    ASSERT_TRUE(admission);
+    EXPECT_TRUE(admission->admit(request_of(test::read_kernel("double-integer.wgsl"))).ok());
+    EXPECT_FALSE(admission->admit(request_of(test::kSigfpeKernel)).ok());
+    EXPECT_FALSE(admission->admit(request_of("@compute @workgroup_size(1) fn main() { oops; }")).ok());
+    Status slow = admission->admit(request_of(test::straight_line_kernel(1 << 20)));
+    ASSERT_FALSE(slow.ok());
+    EXPECT_EQ(slow.error().message, "the kernel was refused: its first compile, in a sandbox, took longer than 1 s");
+    EXPECT_EQ(admission->stats().sandbox_runs, 4u);
+    EXPECT_EQ(child_processes(), children + 1);  // the spare
+    EXPECT_EQ(open_descriptors(), fds + 1);      // its channel
+  }
+  EXPECT_EQ(child_processes(), children);
+  EXPECT_EQ(open_descriptors(), fds);
 }
 
 // A sandbox that cannot start is no verdict about the kernel: unavailable, and not remembered.
