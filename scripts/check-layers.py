@@ -20,7 +20,7 @@ PUBLIC = {
     "kem/reflection.h": "wgsl", "kem/kernel_store.h": "store",
     "kem/executor_options.h": "executor", "kem/kernel_request.h": "executor", "kem/executor.h": "executor",
     "kem/executor_pool.h": "pool", "kem/service.h": "service", "kem/settings.h": "service",
-    "kem/trust_policy.h": "service", "kem/worker_options.h": "worker",
+    "kem/trust_policy.h": "service", "kem/worker_options.h": "worker", "kem/kernel_admission.h": "sandbox",
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 

@@ -44,5 +44,10 @@ mkdir -p "$app_dir/priv"
 # worker program goes next to the NIF, where the NIF looks for it.
 cp "$build_dir/erlang/kem/c_src/kem_nif.so" "$app_dir/priv/kem_nif.so.tmp"
 mv -f "$app_dir/priv/kem_nif.so.tmp" "$app_dir/priv/kem_nif.so"
-cp "$build_dir/bin/kem-gpu-worker" "$app_dir/priv/kem-gpu-worker.tmp"
-mv -f "$app_dir/priv/kem-gpu-worker.tmp" "$app_dir/priv/kem-gpu-worker"
+# KEM's helper programs go next to the NIF, where find_helper_program looks first (the build
+# tree's bin/ is only the fallback): kem-gpu-worker holds the GPUs (kem/worker_options.h),
+# kem-kernel-sandbox compiles each new kernel in a process of its own (kem/kernel_admission.h).
+for helper in kem-gpu-worker kem-kernel-sandbox; do
+  cp "$build_dir/bin/$helper" "$app_dir/priv/$helper.tmp"
+  mv -f "$app_dir/priv/$helper.tmp" "$app_dir/priv/$helper"
+done

@@ -61,6 +61,12 @@ class Executor {
   // error with line:column.
   Result<Reflection> check(std::string_view source, std::string_view entry = "main");
 
+  // Compiles the pipeline a call of `request` would use (its source, entry point and overrides;
+  // metered unless request.unmetered or the executor's metering is off), through the pipeline
+  // cache, without running anything: the same errors as the call would get before it ran. The
+  // kernel sandbox (src/sandbox/) compiles a new kernel this way, in a process of its own.
+  Status compile(const KernelRequest& request);
+
   // Adapter description as a JSON object (name, vendor, device, driver, backend, limits...).
   std::string adapter_info_json() const;
 

@@ -19,6 +19,7 @@
 
 #include "kem/executor.h"
 #include "kem/executor_pool.h"
+#include "kem/kernel_admission.h"
 #include "kem/kernel_request.h"
 #include "kem/kernel_store.h"
 #include "kem/trust_policy.h"
@@ -38,6 +39,14 @@ struct ServiceOptions {
   // and how many such resolutions may wait for one; past that a call fails with unavailable.
   size_t fetch_threads = 4;
   size_t fetch_queue = 1024;
+  // Admission of new kernels: a kernel's first compile runs in a sandbox process with limits,
+  // and only admitted kernels reach the devices (kem/kernel_admission.h). Its adapter and
+  // metering are the devices' (the first of `devices.adapters`); what is set here is ignored.
+  KernelAdmissionOptions sandbox;
+  // Threads that wait for new kernels' sandbox runs when the kernel was at hand (a kernel
+  // resolved on a fetch thread is admitted there): their own, so that a slow gateway holding
+  // every fetch thread never holds up a new inline kernel. At most this many such runs at once.
+  size_t sandbox_threads = 2;
   // For front ends that wait for a reply message (the NIF's callers): how long past a call's
   // deadline they keep waiting before they give up on it.
   std::chrono::milliseconds reply_margin{2000};
@@ -63,7 +72,8 @@ class Service {
   // submit() and wait.
   Result<std::vector<uint8_t>> run(KernelRef kernel, KernelRequest request);
 
-  // Resolves and compiles the kernel; its reflection, or the compile error ("LINE:COL: ...").
+  // Resolves and compiles the kernel (admitted first, as a call's would be); its reflection, or
+  // the compile error ("LINE:COL: ...") or refusal.
   Result<Reflection> check(const KernelRef& kernel, std::string_view entry = "main");
 
   // The store's answer for `kernel` (source and provenance), waiting on gateways if need be.
@@ -78,6 +88,7 @@ class Service {
   ExecutorPool::Stats stats() const;
   // The GPU worker processes: which one runs, how many ended and how, the last recovery time.
   WorkerStats worker_stats() const;
+  KernelAdmission::Stats admission_stats() const;
   size_t device_count() const;
 
   const ServiceOptions& options() const;

@@ -331,6 +331,23 @@ Result<Reflection> Executor::check(std::string_view source, std::string_view ent
   return future.get();
 }
 
+Status Executor::compile(const KernelRequest& request) {
+  std::promise<Status> promise;
+  auto future = promise.get_future();
+  impl_->post([&] {
+    try {
+      auto s = impl_->ready_session();
+      if (!s) return promise.set_value(s.take_error());
+      const bool metered = impl_->options.metering && !request.unmetered;
+      auto k = (*s)->kernel(request.source, request.entry, metered, request.overrides);
+      promise.set_value(k ? Status{} : Status(k.take_error()));
+    } catch (const std::exception& e) {
+      promise.set_value(make_error(ErrorCode::internal, e.what()));
+    }
+  });
+  return future.get();
+}
+
 size_t Executor::queue_depth() const { return impl_->depth; }
 
 bool Executor::healthy() const { return impl_->device_ok; }

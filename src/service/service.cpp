@@ -1,8 +1,10 @@
 // The service: resolve (at hand, or on a fetch thread), decide trust, run on the pool.
 #include "kem/service.h"
 
+#include <chrono>
 #include <future>
 #include <mutex>
+#include <optional>
 
 #include "service/adapter_report.h"
 #include "service/fetch_threads.h"
@@ -32,6 +34,10 @@ struct Service::Impl {
   std::unique_ptr<worker::Devices> devices;
   mutable std::mutex trust_mutex;
   std::shared_ptr<const TrustPolicy> trust;
+  std::unique_ptr<KernelAdmission> admission;
+  // New kernels that were at hand wait for their sandbox run here. Destroyed after the fetch
+  // threads (whose jobs may post nothing here) and before the admission and the pool it uses.
+  std::unique_ptr<service::FetchThreads> admitters;
   // Declared last: destroyed first, so no fetch thread runs against a destroyed pool or store.
   std::unique_ptr<service::FetchThreads> fetchers;
 
@@ -40,8 +46,9 @@ struct Service::Impl {
     return trust;
   }
 
-  // Runs a resolved call on the pool; reports a resolution error through `done`.
-  void start(Result<ResolvedKernel> resolved, KernelRequest request, Completion done) {
+  // Runs a resolved call on the pool; reports a resolution error through `done`. `may_wait`:
+  // on a fetch thread, which may wait for the kernel's admission.
+  void start(Result<ResolvedKernel> resolved, KernelRequest request, Completion done, bool may_wait) {
     if (!resolved) return done(resolved.take_error());
     std::shared_ptr<ServiceCall> call;
     try {
@@ -51,6 +58,40 @@ struct Service::Impl {
     }
     call->request.source = call->kernel.source;
     call->request.unmetered = !call->kernel.id.empty() && current_trust()->unmetered(call->kernel);
+    admit_then_run(std::move(call), may_wait);
+  }
+
+  // Only kernels whose sandboxed first compile passed reach the devices. A known verdict is
+  // applied at once; a new kernel waits for its sandbox run on the fetch thread that resolved it,
+  // or on an admission thread, never on the caller's (a BEAM scheduler); that wait comes out of
+  // the call's own time.
+  void admit_then_run(std::shared_ptr<ServiceCall> call, bool may_wait) {
+    if (auto known = admission->known(call->request)) return admitted(std::move(call), std::move(*known), {});
+    const auto posted = std::chrono::steady_clock::now();
+    if (may_wait) {
+      Status verdict = admission->admit(call->request);
+      return admitted(std::move(call), std::move(verdict), posted);
+    }
+    bool queued = admitters->post([this, call, posted](bool run) {
+      if (!run) return call->done(make_error(ErrorCode::unavailable, "the service stopped before the kernel was admitted"));
+      admitted(call, admission->admit(call->request), posted);
+    });
+    if (!queued) {
+      Error full = make_error(ErrorCode::unavailable, "too many new kernels are waiting for admission (" +
+                                                          std::to_string(options.fetch_queue) + "); try again shortly");
+      full.retry_after = std::chrono::seconds(1);
+      call->done(std::move(full));
+    }
+  }
+  void admitted(std::shared_ptr<ServiceCall> call, Status verdict, std::optional<std::chrono::steady_clock::time_point> since) {
+    if (!verdict) return call->done(verdict.take_error());
+    if (since) {
+      const CallTimeout time = call_timeout(options.devices.executor, call->request.timeout);
+      const auto waited = std::chrono::ceil<std::chrono::milliseconds>(std::chrono::steady_clock::now() - *since);
+      if (waited >= time.timeout)
+        return call->done(make_error(ErrorCode::timeout, "the call's deadline passed while its kernel was admitted"));
+      if (waited.count() > 0) call->request.timeout = time.timeout - waited;
+    }
     devices->submit(call->request, [call](Result<OutputView> output) { call->done(std::move(output)); });
   }
 };
@@ -63,6 +104,8 @@ Result<std::unique_ptr<Service>> Service::create(ServiceOptions options) {
     if (Status trust = options.trust.validate(); !trust) return trust.take_error();
     if (options.fetch_threads == 0)
       return make_error(ErrorCode::invalid_argument, "fetch_threads must be at least 1");
+    if (options.sandbox_threads == 0)
+      return make_error(ErrorCode::invalid_argument, "sandbox_threads must be at least 1");
     auto impl = std::make_unique<Impl>();
     impl->options = options;
     auto store = KernelStore::create(options.store);
@@ -72,6 +115,13 @@ Result<std::unique_ptr<Service>> Service::create(ServiceOptions options) {
     if (!devices) return devices.take_error();
     impl->devices = std::move(devices).value();
     impl->trust = std::make_shared<const TrustPolicy>(options.trust);
+    KernelAdmissionOptions sandbox = options.sandbox;
+    sandbox.adapter = options.devices.adapters.empty() ? "" : options.devices.adapters.front();
+    sandbox.executor = options.devices.executor;
+    auto admission = KernelAdmission::create(std::move(sandbox));
+    if (!admission) return admission.take_error();
+    impl->admission = std::move(admission).value();
+    impl->admitters = std::make_unique<service::FetchThreads>(options.sandbox_threads, options.fetch_queue);
     impl->fetchers = std::make_unique<service::FetchThreads>(options.fetch_threads, options.fetch_queue);
     return std::unique_ptr<Service>(new Service(std::move(impl)));
   } catch (const std::exception& e) {
@@ -85,13 +135,13 @@ void Service::submit(KernelRef kernel, KernelRequest request, Completion done) {
     // An ID or a file is kept for the fetch threads; only an inline source moves.
     const bool keep = kernel.kind != KernelRef::Kind::inline_source;
     if (auto at_hand = impl.store->resolve_at_hand(keep ? kernel : std::move(kernel)))
-      return impl.start(std::move(*at_hand), std::move(request), std::move(done));
+      return impl.start(std::move(*at_hand), std::move(request), std::move(done), false);
     // Shared so that a job the queue refuses leaves `done` with us to report that.
     auto waiting = std::make_shared<std::pair<KernelRequest, Completion>>(std::move(request), std::move(done));
     bool queued = impl.fetchers->post([&impl, kernel = std::move(kernel), waiting](bool run) {
       if (!run)
         return waiting->second(make_error(ErrorCode::unavailable, "the service stopped before the kernel was resolved"));
-      impl.start(impl.store->resolve(kernel), std::move(waiting->first), std::move(waiting->second));
+      impl.start(impl.store->resolve(kernel), std::move(waiting->first), std::move(waiting->second), true);
     });
     if (!queued) {
       Error full = make_error(ErrorCode::unavailable, "too many kernels are being fetched (" +
@@ -125,6 +175,11 @@ Result<std::vector<uint8_t>> Service::run(KernelRef kernel, KernelRequest reques
 Result<Reflection> Service::check(const KernelRef& kernel, std::string_view entry) {
   auto resolved = resolve(kernel);
   if (!resolved) return resolved.take_error();
+  // Metered, as the devices' check compiles it.
+  KernelRequest request;
+  request.source = resolved->source;
+  request.entry = std::string(entry);
+  if (Status admitted = impl_->admission->admit(request); !admitted) return admitted.take_error();
   return impl_->devices->check(resolved->source, entry);
 }
 
@@ -148,6 +203,7 @@ std::string Service::adapter_info_json() const {
 ExecutorPool::Stats Service::stats() const { return impl_->devices->stats(); }
 WorkerStats Service::worker_stats() const { return impl_->devices->worker_stats(); }
 size_t Service::device_count() const { return impl_->devices->size(); }
+KernelAdmission::Stats Service::admission_stats() const { return impl_->admission->stats(); }
 const ServiceOptions& Service::options() const { return impl_->options; }
 void Service::simulate_device_loss(size_t index) { impl_->devices->simulate_device_loss(index); }
 void Service::kill_worker() { impl_->devices->kill_worker(); }

@@ -169,6 +169,36 @@ const std::array kRows = {
     SettingRow{{"fetch_queue", K::count, "calls that may wait for such a resolution; past it a call is `unavailable`",
                 "", "", false, kNoMax, "service"},
                KEM_FIELD(fetch_queue)},
+    // Admission of new kernels (kem/kernel_admission.h)
+    SettingRow{{"sandbox", K::flag,
+                "a kernel's first compile runs in a sandbox process with the limits below; a kernel whose compile "
+                "crashes, passes a limit or takes too long is refused (`compile_error`), and the verdict is remembered",
+                "", "", false, 0, "service"},
+               KEM_FIELD(sandbox.enabled)},
+    SettingRow{{"sandbox_memory_bytes", K::count,
+                "address space a compile may take in that process (`RLIMIT_AS`, on top of what Dawn and the driver "
+                "reserved at its start)",
+                "", "", false, kNoMax, "service"},
+               KEM_FIELD(sandbox.address_space_bytes)},
+    SettingRow{{"sandbox_cpu_seconds", K::count, "CPU time (`RLIMIT_CPU`) of that process, its start included", "", "",
+                false, 86400, "service"},
+               KEM_FIELD(sandbox.cpu_seconds)},
+    SettingRow{{"sandbox_timeout", K::milliseconds, "ms of wall time a kernel's sandboxed compile may take", "", "",
+                false, kDay, "service"},
+               KEM_FIELD(sandbox.timeout)},
+    SettingRow{{"sandbox_threads", K::count,
+                "threads that wait for the sandbox runs of new kernels that were at hand (inline, pinned, in memory; at "
+                "most this many at once); a kernel resolved on a fetch thread is admitted there",
+                "", "", false, 1024, "service"},
+               KEM_FIELD(sandbox_threads)},
+    SettingRow{{"sandbox_spare", K::flag,
+                "keep one sandbox process started ahead (Dawn up, waiting): a new kernel then waits for its compile "
+                "only; costs one idle process",
+                "", "", false, 0, "service"},
+               KEM_FIELD(sandbox.spare)},
+    SettingRow{{"sandbox_verdicts", K::count, "kernels whose verdict (admitted or refused) is remembered", "", "",
+                false, kNoMax, "service"},
+               KEM_FIELD(sandbox.verdict_capacity)},
 };
 
 #undef KEM_FIELD

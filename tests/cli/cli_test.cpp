@@ -1,5 +1,7 @@
 // The kem command as a user runs it: a real process, real files, exit statuses and messages.
 #include <gtest/gtest.h>
+
+#include <csignal>
 #include <sys/wait.h>
 
 #include <chrono>
@@ -164,6 +166,35 @@ TEST_F(KemCli, OverridesFromTheCommandLine) {
     EXPECT_EQ(o.status, 2) << bad;
     EXPECT_NE(o.err.find("--override"), std::string::npos) << o.err;
   }
+}
+
+// lavapipe's compiler divides INT_MIN by -1 on this kernel (SIGFPE). Its first compile runs in
+// the kernel sandbox, so kem reports the refusal instead of dying of the signal, which it still
+// does with the sandbox and the GPU worker both turned off (exit status 128 + 8 through the shell).
+TEST_F(KemCli, AKernelThatKillsTheCompilerIsRefusedInsteadOfKillingKem) {
+  auto fpe = write("fpe.wgsl",
+                   "@group(0) @binding(0) var<storage, read> input: array<u32>;\n"
+                   "@group(0) @binding(1) var<storage, read_write> output: array<u32>;\n"
+                   "@compute @workgroup_size(1) fn main() {\n"
+                   "  for (var k = 0; k >= -2147483647 - 1; k--) { output[0] = 1u; }\n"
+                   "}\n");
+  const std::string expected =
+      fpe.string() + ": error: the kernel was refused: its first compile, in a sandbox, was killed by signal 8 (SIGFPE)\n";
+  auto o = kem("check " + fpe.string());
+  EXPECT_EQ(o.status, 1);
+  EXPECT_EQ(o.err, expected);
+  o = kem("run " + fpe.string(), "abcd");
+  EXPECT_EQ(o.status, 1);
+  EXPECT_EQ(o.err, expected);
+  // lavapipe's bug (CI's adapter); a GPU's compiler may well take this kernel. Without the
+  // sandbox the GPU worker process dies of it, and kem reports that; only with the devices in
+  // kem's own process too does kem itself die of the signal.
+  o = kem("check --sandbox=false " + fpe.string());
+  EXPECT_EQ(o.status, 1) << o.err;
+  EXPECT_NE(o.err.find("device_lost: the GPU worker process"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("killed by signal 8 (SIGFPE)"), std::string::npos) << o.err;
+  o = kem("check --sandbox=false --worker-isolation=false " + fpe.string());
+  EXPECT_EQ(o.status, 128 + SIGFPE) << o.err;
 }
 
 TEST_F(KemCli, RuntimeErrorsExitWithOne) {

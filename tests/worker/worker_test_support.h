@@ -20,6 +20,9 @@ inline ServiceOptions worker_service_options() {
   o.store.disk_cache = false;
   o.store.offline = true;
   o.worker.isolate = true;
+  // These suites test what the worker contains: kernels must reach it. The sandbox, which keeps
+  // most of them from ever getting there, has its own suites (tests/sandbox/).
+  o.sandbox.enabled = false;
   return o;
 }
 

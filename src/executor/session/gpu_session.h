@@ -34,8 +34,9 @@ class GpuSession {
   // before that index has been answered, none after it touched; the rest are for a new session.
   size_t run_calls(std::span<PendingCall> calls, const QueueExpiry& expire_queued);
 
-  Result<std::shared_ptr<CompiledKernel>> kernel(std::string_view source, std::string_view entry, bool metered) {
-    return planner_.kernel(source, entry, metered);
+  Result<std::shared_ptr<CompiledKernel>> kernel(std::string_view source, std::string_view entry, bool metered,
+                                                  std::span<const std::pair<std::string, double>> overrides = {}) {
+    return planner_.kernel(source, entry, metered, overrides);
   }
 
   bool healthy() const { return !pipeline_.abandoned() && !device_->lost(); }
