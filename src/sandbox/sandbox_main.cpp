@@ -12,6 +12,7 @@
 
 #include "kem/executor.h"
 #include "process/child_guard.h"
+#include "process/fatal_signals.h"
 #include "sandbox/process_usage.h"
 #include "sandbox/sandbox_protocol.h"
 
@@ -55,6 +56,9 @@ int run(int argc, char** argv) {
     write_all(encode_start_error(limited.error()));
     return kExitNoLimits;
   }
+  // If the driver's compiler kills us, the parent hears which signal did (the BEAM, ignoring
+  // SIGCHLD, leaves it no exit status to read).
+  process::report_fatal_signals(kChannelFd, kSignalPrefix, kSignalSuffix);
   ExecutorOptions options;
   options.adapter = args->adapter;
   options.metering = args->metering;

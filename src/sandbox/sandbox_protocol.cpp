@@ -1,5 +1,7 @@
 #include "sandbox/sandbox_protocol.h"
 
+#include "process/fatal_signals.h"
+
 #include <charconv>
 #include <cstring>
 
@@ -127,6 +129,11 @@ Result<ChildMessage> decode_message(std::string_view line) {
     if (j.contains("ready")) {
       m.kind = ChildMessage::Kind::ready;
       m.address_space_limit = j.value("address_space_limit", uint64_t{0});
+      return m;
+    }
+    if (j.contains("signal")) {
+      m.kind = ChildMessage::Kind::signal;
+      m.signal = process::fatal_signal_of(j.at("signal").get<std::string>());
       return m;
     }
     if (j.contains("start_error")) {

@@ -7,6 +7,8 @@
 //           or {"start_error":{...}}            they could not be created (not the kernel's fault)
 //   parent: {"entry":...,"unmetered":...,"overrides":[[name,value],...]}, a newline, the source
 //   child:  {"ok":true,...} or {"ok":false,"code":"compile_error","message":"3:5: ..."}, then exits
+//           or {"signal":"08"}                  its last words: a fatal signal's handler
+//                                               (process/fatal_signals.h), then it dies of it
 //
 // Each verdict also carries the child's own measurements (VmPeak, VmHWM, CPU time), which is how
 // the default limits were chosen.
@@ -71,10 +73,14 @@ struct Verdict {
 std::string encode_verdict(const Status& status, const Usage& usage);
 std::string encode_ready(uint64_t address_space_limit);
 std::string encode_start_error(const Error& error);
+// What the child's fatal-signal handler sends: this, two digits, kSignalSuffix.
+constexpr std::string_view kSignalPrefix = "{\"signal\":\"";
+constexpr std::string_view kSignalSuffix = "\"}\n";
 
 // One line of the child, parsed.
 struct ChildMessage {
-  enum class Kind { ready, start_error, verdict } kind = Kind::verdict;
+  enum class Kind { ready, start_error, verdict, signal } kind = Kind::verdict;
+  int signal = 0;  // signal: the one the child is dying of
   Verdict verdict;  // the error for start_error
   uint64_t address_space_limit = 0;  // ready: the RLIMIT_AS the child set itself
 };

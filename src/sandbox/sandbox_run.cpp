@@ -211,6 +211,16 @@ SandboxOutcome finish_in_sandbox(StartedSandbox sandbox, const KernelAdmissionOp
   out.wall = std::chrono::duration_cast<milliseconds>(Clock::now() - handed);
   if (line) {
     auto message = decode_message(*line);
+    if (message && message->kind == ChildMessage::Kind::signal) {
+      // Its last words: it is dying of that signal.
+      std::optional<process::ExitStatus> ended = child.wait_for(std::chrono::seconds(5));
+      if (!ended) ended = child.kill_and_wait();
+      if (ended->unknown) ended = process::ExitStatus{.signal = message->signal};
+      out.usage = channel.last_sample();
+      out.status = refusal(how_it_ended(*ended, out.usage, limit, options));
+      out.about_the_kernel = true;
+      return out;
+    }
     // The verdict is in; the child leaves right after it (and is killed if it lingers).
     if (!child.wait_for(std::chrono::seconds(2))) child.kill_and_wait();
     if (!message || message->kind != ChildMessage::Kind::verdict) {

@@ -9,7 +9,7 @@
 //  add_arena(id, size) + memfd               abandoned                      a device was
 //  forget_arena(id)                                                          abandoned: replace me
 //                                            dying(signal)                  from a fatal signal's
-//                                                                            handler (crash_report.h)
+//                                                                            handler (process/fatal_signals.h)
 //  call(id, CallMessage)
 //  check(id, key, entry) / stats(id) / info(id) / lose_device(id, index)
 //

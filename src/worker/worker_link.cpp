@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "process/fatal_signals.h"
 #include "worker/protocol.h"
 
 namespace kem::worker {
@@ -159,7 +160,7 @@ void WorkerLink::read_loop() {
       ready_changed_.notify_all();
     } else if (kind == Kind::dying) {
       std::lock_guard lock(mutex_);
-      dying_signal_ = static_cast<int>(r.u32());
+      dying_signal_ = process::fatal_signal_of(r.text());
     } else if (kind == Kind::abandoned) {
       if (events_.abandoned) events_.abandoned(*this);
     } else if (kind == Kind::reply) {

@@ -113,7 +113,7 @@ class WorkerLink {
   size_t lost_ = 0;
   std::vector<uint64_t> lost_kernels_;
   std::atomic<bool> replaced_{false};
-  int dying_signal_ = 0;  // what the worker's last words said (crash_report.h)
+  int dying_signal_ = 0;  // what the worker's last words said (process/fatal_signals.h)
   bool we_killed_ = false;
 
   std::mutex sent_mutex_;
