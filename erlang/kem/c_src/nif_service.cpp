@@ -3,6 +3,7 @@
 #include <atomic>
 #include <iterator>
 #include <mutex>
+#include <utility>
 
 #include "nif_settings.h"
 #include "nif_terms.h"
@@ -108,6 +109,12 @@ ERL_NIF_TERM nif_stats(ErlNifEnv* env, int, const ERL_NIF_TERM[]) {
     ERL_NIF_TERM all = counters(env, stats.total, {atoms.retries, atoms.devices},
                                 {enif_make_uint64(env, stats.retries), devices});
     enif_make_map_put(env, all, enif_make_atom(env, "worker"), worker, &all);
+    const kem::KernelAdmission::Stats a = s->admission_stats();
+    ERL_NIF_TERM admission = enif_make_new_map(env);
+    for (auto [key, value] : {std::pair{"sandbox_runs", a.sandbox_runs}, {"admitted", a.admitted}, {"refused", a.refused},
+                              {"failures", a.failures}, {"cache_hits", a.cache_hits}, {"shared_runs", a.shared_runs}})
+      enif_make_map_put(env, admission, enif_make_atom(env, key), enif_make_uint64(env, value), &admission);
+    enif_make_map_put(env, all, enif_make_atom(env, "admission"), admission, &all);
     return all;
   });
 }

@@ -62,8 +62,20 @@ render() ->
                                   {pipeline_misses, <<"kem_pipeline_cache_misses_total">>, <<"Kernels compiled.">>},
                                   {device_losses, <<"kem_device_losses_total">>, <<"GPU devices lost and replaced.">>}]],
         per_device(maps:get(devices, Stats, [])),
-        worker(maps:get(worker, Stats, #{}))
+        worker(maps:get(worker, Stats, #{})),
+        admission(maps:get(admission, Stats, #{}))
     ]).
+
+%% Admission of new kernels through their sandboxed first compile (docs/kernel-contract.md).
+admission(A) ->
+    [counter(Name, Help, maps:get(Key, A, 0))
+     || {Key, Name, Help} <-
+            [{sandbox_runs, <<"kem_sandbox_runs_total">>, <<"First compiles of new kernels run in a sandbox process.">>},
+             {admitted, <<"kem_sandbox_admitted_total">>, <<"New kernels admitted by their sandboxed compile.">>},
+             {refused, <<"kem_sandbox_refused_total">>,
+              <<"New kernels refused: their sandboxed compile failed, crashed, passed a limit or took too long.">>},
+             {failures, <<"kem_sandbox_failures_total">>,
+              <<"Sandbox runs that reached no verdict (not the kernel's fault; not remembered).">>}]].
 
 %% The GPU worker process (docs/ARCHITECTURE.md): how often one ended, and why.
 worker(W) ->

@@ -246,7 +246,7 @@ driver_crash_is_contained() ->
               "@group(0) @binding(1) var<storage, read_write> output: array<u32>;\n"
               "@compute @workgroup_size(1) fn main() {\n"
               "  for (var k = 0; k >= -2147483647 - 1; k--) { output[0] = 1u; }\n}\n">>,
-    #{worker := #{crashes := Crashes, pid := Pid}} = kem:stats(),
+    #{worker := #{crashes := Crashes, pid := Pid}, admission := #{refused := Refused}} = kem:stats(),
     {error, {compile_error, Message}} = kem:execute({source, Crash}, <<0, 0, 0, 0>>, #{}),
     nomatch =/= binary:match(Message, <<"SIGFPE">>) orelse ?assertEqual(<<"a message naming SIGFPE">>, Message),
     ?assertNotEqual(nomatch, binary:match(Message, <<"sandbox">>)),
@@ -260,4 +260,10 @@ driver_crash_is_contained() ->
     ?assertMatch(#{worker := #{crashes := Crashes, pid := Pid}}, kem:stats()),
     {match, [N]} = re:run(iolist_to_binary(kem_metrics:render()), <<"^kem_worker_crashes_total ([0-9]+)$">>,
                           [multiline, {capture, all_but_first, binary}]),
-    ?assertEqual(Crashes, binary_to_integer(N)).
+    ?assertEqual(Crashes, binary_to_integer(N)),
+    % One refusal, counted once (the second answer came from the remembered verdict).
+    #{admission := #{refused := RefusedAfter}} = kem:stats(),
+    ?assertEqual(Refused + 1, RefusedAfter),
+    {match, [R]} = re:run(iolist_to_binary(kem_metrics:render()), <<"^kem_sandbox_refused_total ([0-9]+)$">>,
+                          [multiline, {capture, all_but_first, binary}]),
+    ?assertEqual(RefusedAfter, binary_to_integer(R)).
