@@ -38,7 +38,11 @@ Error start_failure(const std::string& why) {
 // memory and CPU figures, so that after it died the last sample tells which limit it was at.
 class Channel {
  public:
-  Channel(int fd, process::ChildProcess& child) : fd_(fd), child_(child) {}
+  // `resident_limit`: the resident memory the child may reach (0: none). RLIMIT_AS alone does
+  // not hold everywhere: an ASan build's allocator reserves its own address space, and took a
+  // call-tree compile to 21 GB resident before it gave up. Each sample checks it.
+  Channel(int fd, process::ChildProcess& child, uint64_t resident_limit = 0)
+      : fd_(fd), child_(child), resident_limit_(resident_limit) {}
 
   // The next line from the child, or nullopt when it closed the channel (or `until` passed:
   // timed_out() then says so).
@@ -70,6 +74,7 @@ class Channel {
   }
 
   bool timed_out() const { return timed_out_; }
+  bool over_memory() const { return over_memory_; }
   const Usage& last_sample() const { return sample_; }
 
  private:
@@ -92,6 +97,10 @@ class Channel {
   void sample() {
     const Usage u = read_usage(child_.pid());
     if (u.vm_peak) sample_ = u;  // zeros: the child is gone (or a zombie); keep what it had
+    if (resident_limit_ && u.vm_hwm > resident_limit_ && !over_memory_) {
+      over_memory_ = true;
+      child_.kill_and_wait();  // its end of the channel closes: the read sees it
+    }
   }
 
   static constexpr long long kSampleMs = 5;
@@ -100,6 +109,8 @@ class Channel {
   std::string buffer_;
   bool closed_ = false;
   bool timed_out_ = false;
+  const uint64_t resident_limit_;
+  bool over_memory_ = false;
   Usage sample_;
 };
 
@@ -184,7 +195,9 @@ SandboxOutcome finish_in_sandbox(StartedSandbox sandbox, const KernelAdmissionOp
                                  const KernelRequest& request) {
   SandboxOutcome out;
   process::ChildProcess& child = sandbox.child;
-  Channel channel(sandbox.channel.get(), child);
+  // Resident memory: the compile's allowance, its start included (Dawn and lavapipe hold under
+  // 100 MiB of it then).
+  Channel channel(sandbox.channel.get(), child, options.address_space_bytes);
 
   // 1. Its start: Dawn, the adapter, the device. Nothing of the kernel is involved yet.
   auto hello = channel.read_line(Clock::now() + options.start_timeout);
@@ -244,8 +257,15 @@ SandboxOutcome finish_in_sandbox(StartedSandbox sandbox, const KernelAdmissionOp
     }
     return out;
   }
-  // 3. No verdict: the child overran the wall limit, or the kernel killed it.
+  // 3. No verdict: the child overran the wall limit or its resident memory, or the kernel
+  // killed it.
   out.usage = channel.last_sample();
+  if (channel.over_memory()) {
+    child.kill_and_wait();
+    out.status = refusal(memory_limit_text(options) + " (its resident memory, which the service watches)");
+    out.about_the_kernel = true;
+    return out;
+  }
   if (channel.timed_out() && child.running() && !child.wait_for(milliseconds(0))) {
     child.kill_and_wait();
     out.status = refusal("took longer than " + duration_text(options.timeout));
