@@ -329,6 +329,7 @@ void WorkerDevices::send_kernel(WorkerLink& link, uint64_t key, std::string_view
 }
 
 void WorkerDevices::submit(const KernelRequest& q, Completion done) {
+  std::shared_ptr<ParentCall> call;  // holds `done` once made: an error then answers through it
   try {
     if (q.input.size() > devices_.executor.max_input_bytes)
       return done(make_error(ErrorCode::limit_exceeded, "input of " + std::to_string(q.input.size()) +
@@ -388,7 +389,7 @@ void WorkerDevices::submit(const KernelRequest& q, Completion done) {
       out = q.input.size() * q.output_size_hint;
     if (out && *out > devices_.executor.max_output_bytes) out.reset();
 
-    auto call = std::make_shared<ParentCall>();
+    call = std::make_shared<ParentCall>();
     call->done = std::move(done);
     call->output_into = q.output_into;
     CallMessage m;
@@ -429,9 +430,11 @@ void WorkerDevices::submit(const KernelRequest& q, Completion done) {
     const CallTimeout timeout = call_timeout(devices_.executor, q.timeout);
     call->deadline = Clock::now() + timeout.timeout;
     call->message.capped = timeout.capped;
-    send_call(call, std::move(link));
+    auto sending = std::move(call);  // from here the link (or send_call) answers it
+    send_call(sending, std::move(link));
   } catch (const std::exception& e) {
-    if (done) done(make_error(ErrorCode::internal, std::string("could not send the call to the GPU worker: ") + e.what()));
+    Completion& answer = call ? call->done : done;
+    if (answer) answer(make_error(ErrorCode::internal, std::string("could not send the call to the GPU worker: ") + e.what()));
   }
 }
 
