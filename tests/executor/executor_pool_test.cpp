@@ -301,7 +301,12 @@ TEST(ExecutorPool, ACallRefusedByABusyDeviceIsRetriedOnTheOther) {
   }
   const auto after = pool.stats();
   EXPECT_EQ(after.devices[warm].executor.refused, 1u);
-  EXPECT_EQ(after.devices[warm].executor.calls - before.devices[warm].executor.calls, 1u);
+  // The warm device ran the first call. A refusal at submit is not one of its calls; one at
+  // planning (the call was queued, then its deadline no longer fitted) is, as an error: which
+  // of the two happens depends on how far the first call got.
+  const uint64_t refused_in_queue = after.devices[warm].executor.errors - before.devices[warm].executor.errors;
+  EXPECT_LE(refused_in_queue, 1u);
+  EXPECT_EQ(after.devices[warm].executor.calls - before.devices[warm].executor.calls, 1u + refused_in_queue);
   EXPECT_EQ(after.devices[1 - warm].executor.calls, 2u);  // the second call, and the retried one
   EXPECT_EQ(after.retries, before.retries);                // not counted as a loss
 }
