@@ -212,8 +212,12 @@ TEST(Admission, ACallIsNotBatchedWithANeighbourThatWouldPushItPastItsDeadline) {
   };
   const uint64_t submissions_before = ex.stats().submissions;
   ex.submit(busy.request, collect(0));
-  // Once the busy call runs alone, the other two queue behind it and are planned together.
-  std::this_thread::sleep_for(one / 5);
+  // Once the busy call runs alone (its submission made: on a loaded machine the GPU thread may
+  // take a while to pick it up, and a fixed sleep then let it batch with the next), the other
+  // two queue behind it and are planned together.
+  const auto until = Clock::now() + 10s;
+  while (ex.stats().submissions == submissions_before && Clock::now() < until) std::this_thread::sleep_for(1ms);
+  ASSERT_EQ(ex.stats().submissions - submissions_before, 1u) << "the busy call did not start";
   ex.submit(tight.request, collect(1));
   ex.submit(loose.request, collect(2));
   for (int i = 0; i < 3; ++i) {
