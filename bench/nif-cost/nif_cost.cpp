@@ -18,6 +18,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -74,16 +75,31 @@ std::string double_integer() {
   return source.empty() ? read_file("kernels/double-integer.wgsl") : source;
 }
 
-// `threads` callers, each submitting 4-byte calls through the service and waiting for each, for
-// `seconds`: calls per second in all (every output checked). The C++ twin of nif_cost:concurrent.
-int service_threads(int threads, double seconds, bool isolate) {
+// A service as a node opens it by default (one device: this machine has one adapter), its
+// devices in the GPU worker process or, `isolate` false, in this one. NIF_COST_SPIN_US sets the
+// executors' (and the worker boundary's) polling, e.g. to see on a CPU adapter what a GPU's
+// default of 100 µs does. Null, with the reason printed, when it cannot be created.
+std::unique_ptr<kem::Service> open_service(bool isolate) {
   kem::ServiceOptions options;
   options.devices.adapters = {""};
   options.store.disk_cache = false;
   options.worker.isolate = isolate;
+  if (const char* spin = std::getenv("NIF_COST_SPIN_US"))
+    options.devices.executor.spin_wait = std::chrono::microseconds(std::atol(spin));
   auto created = kem::Service::create(options);
-  if (!created) return fprintf(stderr, "kem_nif_cost: %s\n", created.error().message.c_str()), 1;
-  kem::Service& service = **created;
+  if (!created) {
+    fprintf(stderr, "kem_nif_cost: %s\n", created.error().message.c_str());
+    return nullptr;
+  }
+  return std::move(created).value();
+}
+
+// `threads` callers, each submitting 4-byte calls through the service and waiting for each, for
+// `seconds`: calls per second in all (every output checked). The C++ twin of nif_cost:concurrent.
+int service_threads(int threads, double seconds, bool isolate) {
+  auto opened = open_service(isolate);
+  if (!opened) return 1;
+  kem::Service& service = *opened;
   const std::string source = double_integer();
   std::atomic<long> done{0}, wrong{0};
   const auto stop = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
@@ -113,13 +129,9 @@ int service_threads(int threads, double seconds, bool isolate) {
 // devices in-process or in the GPU worker (where both go through shared memory and one more
 // copy each way). Prints the median of `calls` after one warm-up.
 int service_bytes(uint64_t bytes, int calls, bool isolate) {
-  kem::ServiceOptions options;
-  options.devices.adapters = {""};
-  options.store.disk_cache = false;
-  options.worker.isolate = isolate;
-  auto created = kem::Service::create(options);
-  if (!created) return fprintf(stderr, "kem_nif_cost: %s\n", created.error().message.c_str()), 1;
-  kem::Service& service = **created;
+  auto opened = open_service(isolate);
+  if (!opened) return 1;
+  kem::Service& service = *opened;
   const std::string source = double_integer();
   std::vector<uint8_t> input(bytes);
   for (uint64_t i = 0; i < bytes; ++i) input[i] = static_cast<uint8_t>(i * 7);
@@ -136,6 +148,15 @@ int service_bytes(uint64_t bytes, int calls, bool isolate) {
       service.submit(kem::KernelRef::inline_source(source), request, std::move(c));
     }, unused);
     if (!ok) return fprintf(stderr, "kem_nif_cost: a large call failed\n"), 1;
+    if (i == 0) {
+      // Every byte checked once: each u32 word doubled (the CPU's reference).
+      for (uint64_t w = 0; w + 4 <= bytes; w += 4) {
+        uint32_t in, got;
+        std::memcpy(&in, input.data() + w, 4);
+        std::memcpy(&got, out.data() + w, 4);
+        if (got != in * 2u) return fprintf(stderr, "kem_nif_cost: wrong output at byte %llu\n", (unsigned long long)w), 1;
+      }
+    }
     if (i > 0) ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   std::sort(ms.begin(), ms.end());
@@ -155,7 +176,8 @@ int main(int argc, char** argv) {
     return service_threads(std::stoi(argv[2]), std::stod(argv[3]), false);
   if (argc != 5) {
     fprintf(stderr, "usage: kem_nif_cost submit|run|pool|service|service-inprocess CALLS WARMUP SAMPLES_FILE\n"
-                    "       kem_nif_cost service-threads|service-threads-inprocess THREADS SECONDS\n");
+                    "       kem_nif_cost service-threads|service-threads-inprocess THREADS SECONDS\n"
+                    "       kem_nif_cost service-bytes|service-bytes-inprocess BYTES CALLS\n");
     return 2;
   }
   std::string mode = argv[1];
@@ -178,17 +200,8 @@ int main(int argc, char** argv) {
     if (!created) return fprintf(stderr, "kem_nif_cost: %s\n", created.error().message.c_str()), 1;
     pool = std::move(created).value();
   } else if (mode == "service") {
-    kem::ServiceOptions options;
-    options.devices.adapters = {""};
-    options.store.disk_cache = false;
-    options.worker.isolate = !in_process;
-    // NIF_COST_SPIN_US: the executors' (and the worker boundary's) polling, e.g. to see on a CPU
-    // adapter what a GPU's default of 100 µs does.
-    if (const char* spin = std::getenv("NIF_COST_SPIN_US"))
-      options.devices.executor.spin_wait = std::chrono::microseconds(std::atol(spin));
-    auto created = kem::Service::create(options);
-    if (!created) return fprintf(stderr, "kem_nif_cost: %s\n", created.error().message.c_str()), 1;
-    service = std::move(created).value();
+    service = open_service(!in_process);
+    if (!service) return 1;
   } else {
     auto created = kem::Executor::create(kem::ExecutorOptions{});
     if (!created) return fprintf(stderr, "kem_nif_cost: %s\n", created.error().message.c_str()), 1;

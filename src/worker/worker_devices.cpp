@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <future>
+#include <optional>
 
 #include "kem/reflection.h"
 #include "worker/protocol.h"
@@ -94,19 +95,24 @@ WorkerDevices::WorkerDevices(const WorkerOptions& options, const ExecutorPoolOpt
       devices_(devices),
       program_(std::move(program)),
       kernels_(4096, 256u << 20),
-      arenas_(options.transfer_cache_bytes, [this](uint64_t id) {
-        for (const auto& link : [this] {
-               std::lock_guard lock(mutex_);
-               return links_;
-             }()) {
-          std::lock_guard sent(link->sent_mutex());
-          if (link->arenas_sent().erase(id)) {
-            Writer w = message(Kind::forget_arena);
-            w.u64(id);
-            (void)link->notify(w);
-          }
-        }
-      }) {}
+      arenas_(options.transfer_cache_bytes,
+              [this](uint64_t id) { forget_everywhere(Kind::forget_arena, &WorkerLink::arenas_sent, id); }) {}
+
+void WorkerDevices::forget_everywhere(Kind kind, std::unordered_set<uint64_t>& (WorkerLink::*sent)(), uint64_t id) {
+  std::vector<std::shared_ptr<WorkerLink>> links;
+  {
+    std::lock_guard lock(mutex_);
+    links = links_;
+  }
+  for (const auto& link : links) {
+    std::lock_guard sent_lock(link->sent_mutex());
+    if (((*link).*sent)().erase(id)) {
+      Writer w = message(kind);
+      w.u64(id);
+      (void)link->notify(w);
+    }
+  }
+}
 
 Result<std::unique_ptr<Devices>> WorkerDevices::create(const WorkerOptions& options, const ExecutorPoolOptions& devices) {
   std::string program = options.program;
@@ -335,51 +341,39 @@ void WorkerDevices::submit(const KernelRequest& q, Completion done) {
       return done(make_error(ErrorCode::limit_exceeded, "input of " + std::to_string(q.input.size()) +
                                                             " bytes is over the maximum of " +
                                                             std::to_string(devices_.executor.max_input_bytes)));
-    std::shared_ptr<WorkerLink> link;
-    {
-      // A successor being started (the supervisor does it within milliseconds): wait for it.
-      std::unique_lock lock(mutex_);
-      wake_.wait_for(lock, options_.grace,
-                     [&] { return current_ || stopping_ || !restart_wanted_ || restart_delay_.count() > 0; });
-      link = current_;
-    }
-    if (!link) {
-      std::lock_guard lock(mutex_);
-      Error e = make_error(ErrorCode::unavailable, "no GPU worker is running (the last one: " + worker_stats_.last_end +
-                                                       (last_start_error_.empty() ? "" : "; " + last_start_error_) +
-                                                       "); a new one is being started");
-      e.retry_after = std::max(std::chrono::milliseconds(100), restart_delay_);
-      return done(std::move(e));
-    }
     const uint64_t key = kernels_.key(q.source, [this](uint64_t forgotten) {
       {
         std::lock_guard lock(mutex_);
         strikes_.erase(forgotten);
         proven_.erase(forgotten);
       }
-      for (const auto& l : [this] {
-             std::lock_guard lock(mutex_);
-             return links_;
-           }()) {
-        std::lock_guard sent(l->sent_mutex());
-        if (l->kernels_sent().erase(forgotten)) {
-          Writer w = message(Kind::forget_kernel);
-          w.u64(forgotten);
-          (void)l->notify(w);
-        }
-      }
+      forget_everywhere(Kind::forget_kernel, &WorkerLink::kernels_sent, forgotten);
     });
 
+    // One lock per call: the worker to send to, and what the service knows of the kernel. An
+    // answer found here is given after the lock is let go (a completion may submit again).
+    std::shared_ptr<WorkerLink> link;
     bool proven = false;
+    std::optional<Error> answer;
     {
-      std::lock_guard lock(mutex_);
+      std::unique_lock lock(mutex_);
+      // A successor being started (the supervisor does it within milliseconds): wait for it.
+      wake_.wait_for(lock, options_.grace,
+                     [&] { return current_ || stopping_ || !restart_wanted_ || restart_delay_.count() > 0; });
+      link = current_;
       proven = proven_.count(key) > 0;
-      if (auto it = strikes_.find(key); it != strikes_.end() && it->second.refused_until > Clock::now())
-        return done(make_error(ErrorCode::compile_error,
-                               "the kernel is refused: the GPU worker process running it ended (" + it->second.how +
-                                   "); it stays refused for " + std::to_string(kCrashQuarantine.count()) +
-                                   " minutes"));
+      if (auto it = strikes_.find(key); it != strikes_.end() && it->second.refused_until > Clock::now()) {
+        answer = make_error(ErrorCode::compile_error, "the kernel is refused: the GPU worker process running it ended (" +
+                                                          it->second.how + "); it stays refused for " +
+                                                          std::to_string(kCrashQuarantine.count()) + " minutes");
+      } else if (!link) {
+        answer = make_error(ErrorCode::unavailable, "no GPU worker is running (the last one: " + worker_stats_.last_end +
+                                                        (last_start_error_.empty() ? "" : "; " + last_start_error_) +
+                                                        "); a new one is being started");
+        answer->retry_after = std::max(std::chrono::milliseconds(100), restart_delay_);
+      }
     }
+    if (answer) return done(std::move(*answer));
     // The output's size as the executor will compute it; unknown when the request is invalid
     // (the worker then says why).
     std::optional<uint64_t> out;

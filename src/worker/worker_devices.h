@@ -20,6 +20,7 @@
 #include "executor/session/parallel_copy.h"
 #include "worker/devices.h"
 #include "worker/kernel_keys.h"
+#include "worker/protocol.h"
 #include "worker/transfer_arenas.h"
 #include "worker/worker_link.h"
 
@@ -52,6 +53,8 @@ class WorkerDevices final : public Devices {
                                    std::chrono::milliseconds timeout) const;
   // Makes sure `link` holds the kernel `key` (its source: `source`); under link->sent_mutex().
   void send_kernel(WorkerLink& link, uint64_t key, std::string_view source);
+  // Tells every worker that holds kernel or arena `id` (per `sent`) to let go of it.
+  void forget_everywhere(Kind kind, std::unordered_set<uint64_t>& (WorkerLink::*sent)(), uint64_t id);
   // Sends a prepared call on `link` (and on to a successor, once, if `link` is replaced).
   void send_call(const std::shared_ptr<ParentCall>& call, std::shared_ptr<WorkerLink> link);
   // memcpy, on several threads for large runs: the boundary's own copies (caller memory into

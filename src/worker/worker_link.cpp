@@ -9,6 +9,19 @@
 #include "worker/protocol.h"
 
 namespace kem::worker {
+namespace {
+
+// A handler ends in a caller's completion: whatever it throws stays on this side of the reader
+// thread, which must keep reading (an exception escaping a thread would end the whole process,
+// the BEAM with it).
+void run_handler(WorkerLink::Handler& handler, Result<Reader*> reply) {
+  try {
+    handler(std::move(reply));
+  } catch (...) {
+  }
+}
+
+}  // namespace
 
 Result<std::unique_ptr<WorkerLink>> WorkerLink::start(const std::string& program, const ExecutorPoolOptions& devices,
                                                       std::chrono::milliseconds grace, Events events) {
@@ -172,8 +185,8 @@ void WorkerLink::read_loop() {
         handler = std::move(it->second.handler);
         waiting_.erase(it);
       }
-      if (r.boolean()) handler(&r);
-      else handler(get_error(r));
+      if (r.boolean()) run_handler(handler, &r);
+      else run_handler(handler, get_error(r));
     }
   }
   std::string killed;
@@ -227,7 +240,7 @@ void WorkerLink::finish(const std::string& why_killed) {
                          "the GPU worker process (pid " + std::to_string(pid_) + ") ended" +
                              (overdue ? "" : " while this call was in flight") + ": " + how +
                              "; a new worker serves the next calls");
-    w.handler(std::move(e));
+    run_handler(w.handler, std::move(e));
   }
 }
 

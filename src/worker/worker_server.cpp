@@ -101,7 +101,6 @@ class Server {
     pool_ = std::move(pool).value();
     max_timeout_ = options.executor.max_timeout;
     loop();
-    return 0;
   }
 
  private:
