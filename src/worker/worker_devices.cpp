@@ -444,6 +444,8 @@ void WorkerDevices::send_call(const std::shared_ptr<ParentCall>& call, std::shar
   WorkerLink::Handler handler = [this, call, raw](Result<Reader*> reply) {
     if (!reply && raw->replaced() && !call->moved) {
       call->moved = true;
+      if (call->deadline <= Clock::now())
+        return call->done(make_error(ErrorCode::timeout, "the call's deadline passed while it waited behind an abandoned dispatch"));
       if (auto next = current(); next && next.get() != raw) return send_call(call, std::move(next));
     }
     if (reply && !call->proven) {

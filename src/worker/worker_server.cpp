@@ -231,8 +231,13 @@ class Server {
     q.output_size = m.output_size;
     q.workgroups = m.workgroups;
     const auto deadline = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(m.deadline_ns));
-    q.timeout = std::max(std::chrono::milliseconds(0),
-                         std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    // A call moved from a replaced worker (or queued behind a long one) can arrive with its
+    // deadline gone: that is the caller's timeout, not a bad argument (the executor would
+    // refuse a zero timeout as invalid_argument, a 400).
+    if (left.count() <= 0 && !m.capped)
+      return reply(id, make_error(ErrorCode::timeout, "the call's deadline passed before the GPU worker could start it"));
+    q.timeout = left;
     // More than the cap, so that the executor caps it and its timeout says so.
     if (m.capped) q.timeout = max_timeout_ + std::chrono::milliseconds(1);
     q.loop_budget = m.loop_budget;
