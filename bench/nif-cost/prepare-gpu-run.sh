@@ -8,15 +8,18 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${KEM_BUILD_DIR:-build}
 dest=.device-nif
-cmake --build "$build" --target kem_nif kem_nif_cost kem_gpu_worker --parallel "${KEM_BUILD_PARALLEL:-2}" |
+cmake --build "$build" --target kem_nif kem_nif_cost kem_gpu_worker kem-kernel-sandbox --parallel "${KEM_BUILD_PARALLEL:-2}" |
   { grep -vE '^\[[0-9]+/[0-9]+\] ' || true; }
 rm -rf "$dest" && mkdir -p "$dest/lib" "$dest/kem/ebin" "$dest/kem/priv" "$dest/debs"
 cp "$build/bench/kem_nif_cost" "$dest/"
 cp "$build/erlang/kem/c_src/kem_nif.so" "$dest/kem/priv/"
-# The GPU worker program, where each looks for it: next to kem_nif_cost and next to the NIF.
-cp "$build/bin/kem-gpu-worker" "$dest/"
-cp "$build/bin/kem-gpu-worker" "$dest/kem/priv/"
-strip "$dest/kem_nif_cost" "$dest/kem/priv/kem_nif.so" "$dest/kem-gpu-worker" "$dest/kem/priv/kem-gpu-worker"
+# The helper programs (the GPU worker, the kernel sandbox), where each looks for them: next to
+# kem_nif_cost and next to the NIF.
+for helper in kem-gpu-worker kem-kernel-sandbox; do
+  cp "$build/bin/$helper" "$dest/" && cp "$build/bin/$helper" "$dest/kem/priv/"
+  strip "$dest/$helper" "$dest/kem/priv/$helper"
+done
+strip "$dest/kem_nif_cost" "$dest/kem/priv/kem_nif.so"
 cp third_party/dawn/node_modules/bun-webgpu-linux-x64/libwebgpu_wrapper.so "$dest/lib/"
 for bin in "$dest/kem_nif_cost" "$dest/kem/priv/kem_nif.so"; do
   ldd "$bin" | awk '/=> \// {print $3}' | grep -vE '/(libc|libm|libgcc_s|libstdc\+\+|libpthread|libdl|ld-linux[^/]*)\.so' |

@@ -41,16 +41,24 @@ Result<std::pair<std::unique_ptr<Channel>, int>> Channel::pair() {
   return std::pair{std::make_unique<Channel>(fds[0]), fds[1]};
 }
 
-Channel::Channel(int fd) : fd_(fd) {}
+Channel::Channel(int fd) : fd_(fd), buffer_(new uint8_t[kReceiveBuffer]) {}
 Channel::~Channel() { close(fd_); }
 
 void Channel::shut_down() { ::shutdown(fd_, SHUT_RDWR); }
 
-Status Channel::send_raw(const uint8_t* bytes, size_t size, const int* fds, int fd_count) {
-  iovec iov{const_cast<uint8_t*>(bytes), size};
+void Channel::touch() {
+  last_message_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::steady_clock::now().time_since_epoch()).count(),
+                         std::memory_order_relaxed);
+}
+
+Status Channel::send_raw(const uint8_t* head, size_t head_size, const uint8_t* body, size_t body_size,
+                         const int* fds, int fd_count) {
+  // The framing and the message as two pieces: no copy of the message to put a byte before it.
+  iovec iov[2] = {{const_cast<uint8_t*>(head), head_size}, {const_cast<uint8_t*>(body), body_size}};
   msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
+  msg.msg_iov = iov;
+  msg.msg_iovlen = body_size > 0 ? 2 : 1;
   alignas(cmsghdr) char control[CMSG_SPACE(2 * sizeof(int))];
   if (fd_count > 0) {
     msg.msg_control = control;
@@ -63,21 +71,18 @@ Status Channel::send_raw(const uint8_t* bytes, size_t size, const int* fds, int 
   }
   std::lock_guard lock(send_mutex_);
   while (true) {
-    if (sendmsg(fd_, &msg, MSG_NOSIGNAL) >= 0) return {};
+    if (sendmsg(fd_, &msg, MSG_NOSIGNAL) >= 0) {
+      touch();
+      return {};
+    }
     if (errno == EINTR) continue;
     return make_error(ErrorCode::device_lost, std::string("the GPU worker's socket failed: ") + std::strerror(errno));
   }
 }
 
 Status Channel::send(const std::vector<uint8_t>& message, int fd) {
-  if (message.size() + 1 <= kMaxInline) {
-    // One byte of framing in front; the copy is of a small message.
-    std::vector<uint8_t> framed;
-    framed.reserve(message.size() + 1);
-    framed.push_back(kInline);
-    framed.insert(framed.end(), message.begin(), message.end());
-    return send_raw(framed.data(), framed.size(), &fd, fd >= 0 ? 1 : 0);
-  }
+  if (message.size() + 1 <= kMaxInline)
+    return send_raw(&kInline, 1, message.data(), message.size(), &fd, fd >= 0 ? 1 : 0);
   auto spill = SharedMemory::create(message.size());
   if (!spill) return spill.take_error();
   std::memcpy((*spill)->data(), message.data(), message.size());
@@ -87,29 +92,11 @@ Status Channel::send(const std::vector<uint8_t>& message, int fd) {
   std::memcpy(head + 1, &size, sizeof size);
   const int fds[2] = {(*spill)->fd(), fd};
   // The memfd is duplicated into the receiver by the kernel; ours closes with `spill`.
-  return send_raw(head, sizeof head, fds, fd >= 0 ? 2 : 1);
+  return send_raw(head, sizeof head, nullptr, 0, fds, fd >= 0 ? 2 : 1);
 }
 
-Result<Channel::Received> Channel::receive(std::vector<uint8_t>& message, int& fd, std::chrono::milliseconds timeout,
-                                           std::chrono::microseconds spin) {
-  fd = -1;
-  pollfd p{fd_, POLLIN, 0};
-  if (spin.count() > 0) {
-    const auto until = std::chrono::steady_clock::now() + spin;
-    while (poll(&p, 1, 0) == 0 && std::chrono::steady_clock::now() < until) {
-#if defined(__x86_64__) || defined(__i386__)
-      __builtin_ia32_pause();
-#endif
-    }
-  }
-  while (true) {
-    const int r = poll(&p, 1, timeout.count() < 0 ? -1 : static_cast<int>(timeout.count()));
-    if (r > 0) break;
-    if (r == 0) return Received::timed_out;
-    if (errno != EINTR) return system_error("poll on the GPU worker's socket");
-  }
-  message.resize(kReceiveBuffer);
-  iovec iov{message.data(), message.size()};
+ssize_t Channel::receive_raw(int flags, int fds[2], int& fd_count) {
+  iovec iov{buffer_.get(), kReceiveBuffer};
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
@@ -117,18 +104,51 @@ Result<Channel::Received> Channel::receive(std::vector<uint8_t>& message, int& f
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
   ssize_t n;
-  do n = recvmsg(fd_, &msg, MSG_CMSG_CLOEXEC);
+  do n = recvmsg(fd_, &msg, MSG_CMSG_CLOEXEC | flags);
   while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    if (errno == ECONNRESET) return Received::closed;
-    return system_error("recvmsg on the GPU worker's socket");
-  }
-  int fds[2] = {-1, -1};
-  int fd_count = 0;
+  if (n < 0) return n;
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
     fd_count = static_cast<int>((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
     std::memcpy(fds, CMSG_DATA(c), std::min(fd_count, 2) * sizeof(int));
+  }
+  return n;
+}
+
+Result<Channel::Received> Channel::receive(std::vector<uint8_t>& message, int& fd, std::chrono::milliseconds timeout,
+                                           std::chrono::microseconds spin) {
+  fd = -1;
+  int fds[2] = {-1, -1};
+  int fd_count = 0;
+  // Polling: a non-blocking receive until `spin` has passed since the last message either way
+  // (a send from another thread meanwhile extends it).
+  ssize_t n = receive_raw(MSG_DONTWAIT, fds, fd_count);
+  if (n < 0 && errno == EAGAIN && spin.count() > 0) {
+    const int64_t spin_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(spin).count();
+    auto now_ns = [] {
+      return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count();
+    };
+    while (n < 0 && errno == EAGAIN && now_ns() < last_message_ns_.load(std::memory_order_relaxed) + spin_ns) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+      n = receive_raw(MSG_DONTWAIT, fds, fd_count);
+    }
+  }
+  if (n < 0 && errno == EAGAIN) {
+    pollfd p{fd_, POLLIN, 0};
+    while (true) {
+      const int r = poll(&p, 1, timeout.count() < 0 ? -1 : static_cast<int>(timeout.count()));
+      if (r > 0) break;
+      if (r == 0) return Received::timed_out;
+      if (errno != EINTR) return system_error("poll on the GPU worker's socket");
+    }
+    n = receive_raw(0, fds, fd_count);
+  }
+  if (n < 0) {
+    if (errno == ECONNRESET) return Received::closed;
+    return system_error("recvmsg on the GPU worker's socket");
   }
   auto close_all = [&] {
     for (int i = 0; i < std::min(fd_count, 2); ++i) close(fds[i]);
@@ -137,18 +157,19 @@ Result<Channel::Received> Channel::receive(std::vector<uint8_t>& message, int& f
     close_all();
     return Received::closed;
   }
-  if (message[0] == kInline && n >= 1) {
-    message.erase(message.begin());
-    message.resize(static_cast<size_t>(n) - 1);
+  touch();
+  const uint8_t* bytes = buffer_.get();
+  if (bytes[0] == kInline) {
+    message.assign(bytes + 1, bytes + n);
     fd = fd_count > 0 ? fds[0] : -1;
     return Received::message;
   }
   uint64_t size = 0;
-  if (message[0] != kSpilled || n != 1 + sizeof size || fd_count < 1) {
+  if (bytes[0] != kSpilled || n != 1 + sizeof size || fd_count < 1) {
     close_all();
     return make_error(ErrorCode::internal, "a malformed message on the GPU worker's socket");
   }
-  std::memcpy(&size, message.data() + 1, sizeof size);
+  std::memcpy(&size, bytes + 1, sizeof size);
   auto spill = SharedMemory::map(fds[0], size);
   if (!spill) {
     if (fd_count > 1) close(fds[1]);

@@ -5,10 +5,12 @@
 // 1 MB kernel source or a long compile error is as easy to send as a 4-byte call.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <sys/types.h>
 #include <utility>
 #include <vector>
 
@@ -31,9 +33,14 @@ class Channel {
 
   enum class Received { message, closed, timed_out };
   // Waits up to `timeout` (negative: forever) for the next message. `fd` gets the descriptor
-  // it carried, or -1; the receiver owns it. The first `spin` of the wait polls instead of
-  // sleeping: on a GPU machine a thread woken from sleep costs tens of µs per message, twice
-  // per call across the worker boundary (ExecutorOptions::spin_wait makes the same trade).
+  // it carried, or -1; the receiver owns it. One thread receives on an end at a time.
+  //
+  // Until `spin` has passed since this end last sent or received a message, the wait polls
+  // instead of sleeping: on a GPU machine a thread woken from sleep costs tens of µs per
+  // message, twice per call across the worker boundary (ExecutorOptions::spin_wait makes the
+  // same trade). Counting from the last message either way is what makes the spin cover the
+  // answer: the service's reader spins from the moment a call was sent, the worker's receiver
+  // from the moment it sent a reply (a caller's next call follows its last answer).
   Result<Received> receive(std::vector<uint8_t>& message, int& fd, std::chrono::milliseconds timeout,
                            std::chrono::microseconds spin = std::chrono::microseconds(0));
 
@@ -41,9 +48,16 @@ class Channel {
   void shut_down();
 
  private:
-  Status send_raw(const uint8_t* bytes, size_t size, const int* fds, int fd_count);
+  Status send_raw(const uint8_t* head, size_t head_size, const uint8_t* body, size_t body_size, const int* fds,
+                  int fd_count);
+  // One recvmsg into buffer_; its size, 0 at the end of the stream, -1 with errno.
+  ssize_t receive_raw(int flags, int fds[2], int& fd_count);
+  void touch();
+
   int fd_;
   std::mutex send_mutex_;
+  std::unique_ptr<uint8_t[]> buffer_;  // the receiver's: one message at most
+  std::atomic<int64_t> last_message_ns_{0};  // steady_clock, either way
 };
 
 }  // namespace kem::worker
