@@ -40,6 +40,11 @@ struct KernelAdmissionOptions {
   // a compile that waits without using CPU. Longer than the CPU limit, so that a busy machine
   // does not refuse an honest kernel.
   std::chrono::milliseconds timeout{20000};
+  // How long a refusal by the wall-time limit is remembered. Unlike a crash or the memory or CPU
+  // limit, wall time depends on how busy the machine was: an honest kernel refused under a burst
+  // of load gets another sandbox run once this has passed (a hostile one then costs one sandbox
+  // run per this period). Other verdicts are remembered until the cache drops them.
+  std::chrono::milliseconds wall_refusal_memory{600000};
   // Verdicts remembered (admitted and refused kernels alike; least recently used out).
   size_t verdict_capacity = 4096;
   // Keep one sandbox process started ahead, its Dawn device up, waiting for the next new

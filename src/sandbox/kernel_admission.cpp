@@ -79,7 +79,9 @@ struct KernelAdmission::Impl {
       counts.last_vm_hwm = outcome.usage.vm_hwm;
       counts.last_cpu_ms = outcome.usage.cpu_ms;
       counts.last_wall_ms = static_cast<uint64_t>(outcome.wall.count());
-      cache.insert(key, outcome.status);
+      std::optional<sandbox::VerdictCache::Clock::time_point> forget_at;
+      if (outcome.over_wall_time) forget_at = sandbox::VerdictCache::Clock::now() + options.wall_refusal_memory;
+      cache.insert(key, outcome.status, forget_at);
     } else {
       ++counts.failures;  // not remembered: the next call tries again
     }
@@ -99,6 +101,8 @@ Result<std::unique_ptr<KernelAdmission>> KernelAdmission::create(KernelAdmission
     if (options.enabled) {
       if (options.timeout.count() <= 0 || options.start_timeout.count() <= 0)
         return make_error(ErrorCode::invalid_argument, "the kernel sandbox's timeouts must be positive");
+      if (options.wall_refusal_memory.count() < 0)
+        return make_error(ErrorCode::invalid_argument, "the kernel sandbox's wall_refusal_memory cannot be negative");
       if (options.verdict_capacity == 0)
         return make_error(ErrorCode::invalid_argument,
                           "the kernel sandbox must remember at least one verdict (sandbox_verdicts)");

@@ -270,6 +270,7 @@ SandboxOutcome finish_in_sandbox(StartedSandbox sandbox, const KernelAdmissionOp
     child.kill_and_wait();
     out.status = refusal("took longer than " + duration_text(options.timeout));
     out.about_the_kernel = true;
+    out.over_wall_time = true;
     return out;
   }
   // It closed the channel: it is ending (or ended). Give it a moment to be reaped.

@@ -25,6 +25,7 @@ struct SandboxOutcome {
   bool started = false;           // the child got as far as "ready" (a spare that died before: false)
   Usage usage;                    // the child's own figures (a verdict), else the last sample of it
   std::chrono::milliseconds wall{0};  // from the request handed over to the end
+  bool over_wall_time = false;        // refused by the wall-time limit (remembered for a while)
 };
 
 // A descriptor closed by its owner.

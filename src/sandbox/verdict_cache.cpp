@@ -5,21 +5,27 @@ namespace kem::sandbox {
 std::optional<Status> VerdictCache::find(const KernelKey& key) {
   auto it = index_.find(key);
   if (it == index_.end()) return std::nullopt;
+  if (it->second->forget_at && Clock::now() >= *it->second->forget_at) {
+    order_.erase(it->second);
+    index_.erase(it);
+    return std::nullopt;
+  }
   order_.splice(order_.begin(), order_, it->second);
-  return it->second->second;
+  return it->second->verdict;
 }
 
-void VerdictCache::insert(const KernelKey& key, Status verdict) {
+void VerdictCache::insert(const KernelKey& key, Status verdict, std::optional<Clock::time_point> forget_at) {
   if (capacity_ == 0) return;
   if (auto it = index_.find(key); it != index_.end()) {
-    it->second->second = std::move(verdict);
+    it->second->verdict = std::move(verdict);
+    it->second->forget_at = forget_at;
     order_.splice(order_.begin(), order_, it->second);
     return;
   }
-  order_.emplace_front(key, std::move(verdict));
+  order_.push_front(Entry{key, std::move(verdict), forget_at});
   index_[key] = order_.begin();
   while (index_.size() > capacity_) {
-    index_.erase(order_.back().first);
+    index_.erase(order_.back().key);
     order_.pop_back();
   }
 }

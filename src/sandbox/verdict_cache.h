@@ -3,6 +3,7 @@
 // thread-safe itself: KernelAdmission guards it with its mutex.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <list>
 #include <memory>
@@ -25,9 +26,11 @@ class VerdictCache {
  public:
   explicit VerdictCache(size_t capacity) : capacity_(capacity) {}
 
-  // The remembered verdict, made the most recent; nullopt when unknown.
+  using Clock = std::chrono::steady_clock;
+  // The remembered verdict, made the most recent; nullopt when unknown (or expired: forgotten).
   std::optional<Status> find(const KernelKey& key);
-  void insert(const KernelKey& key, Status verdict);
+  // `forget_at`: when the verdict stops counting (a refusal that depended on the machine's load).
+  void insert(const KernelKey& key, Status verdict, std::optional<Clock::time_point> forget_at = std::nullopt);
   size_t size() const { return index_.size(); }
 
   // The run of `key` under way, if any; begin() makes one (the caller then runs the sandbox).
@@ -36,7 +39,11 @@ class VerdictCache {
   void end(const KernelKey& key) { flights_.erase(key); }
 
  private:
-  using Entry = std::pair<KernelKey, Status>;
+  struct Entry {
+    KernelKey key;
+    Status verdict;
+    std::optional<Clock::time_point> forget_at;
+  };
   size_t capacity_;
   std::list<Entry> order_;  // most recent first
   std::unordered_map<KernelKey, std::list<Entry>::iterator, KernelKeyHash> index_;

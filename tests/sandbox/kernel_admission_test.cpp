@@ -138,6 +138,35 @@ TEST(KernelAdmission, ALargeStraightLineKernelIsRefusedByTheWallTimeLimit) {
   EXPECT_LT(seconds_since(again), 0.05);
 }
 
+// Wall time depends on how busy the machine was: its refusal is remembered for
+// wall_refusal_memory only, then the kernel gets another sandbox run.
+TEST(KernelAdmission, AWallTimeRefusalIsForgottenAfterItsPeriod) {
+  KernelAdmissionOptions o;
+  o.timeout = std::chrono::milliseconds(500);
+  o.cpu_seconds = 120;
+  o.wall_refusal_memory = std::chrono::milliseconds(1500);
+  auto admission = make(o);
+  ASSERT_TRUE(admission);
+  const std::string kernel = test::straight_line_kernel(300 << 10);  // seconds of compile here
+  Status first = admission->admit(request_of(kernel));
+  const auto refused_at = Clock::now();
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.error().message, "the kernel was refused: its first compile, in a sandbox, took longer than 500 ms");
+  EXPECT_EQ(admission->stats().sandbox_runs, 1u);
+  // Within the period: the remembered refusal, no sandbox run.
+  Status again = admission->admit(request_of(kernel));
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().message, first.error().message);
+  EXPECT_EQ(admission->stats().sandbox_runs, 1u);
+  ASSERT_LT(Clock::now() - refused_at, std::chrono::milliseconds(1500)) << "the machine is too slow for this test's timing";
+  // After it: a new run (refused again: the kernel has not got faster).
+  std::this_thread::sleep_until(refused_at + std::chrono::milliseconds(1600));
+  Status later = admission->admit(request_of(kernel));
+  ASSERT_FALSE(later.ok());
+  EXPECT_EQ(later.error().message, first.error().message);
+  EXPECT_EQ(admission->stats().sandbox_runs, 2u);
+}
+
 // The same kernel under a CPU limit of 2 s (and no wall limit to speak of): RLIMIT_CPU ends it.
 TEST(KernelAdmission, ALargeStraightLineKernelIsRefusedByTheCpuLimit) {
   KernelAdmissionOptions o;
