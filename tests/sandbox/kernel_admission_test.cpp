@@ -147,7 +147,7 @@ TEST(KernelAdmission, AWallTimeRefusalIsForgottenAfterItsPeriod) {
   o.wall_refusal_memory = std::chrono::milliseconds(1500);
   auto admission = make(o);
   ASSERT_TRUE(admission);
-  const std::string kernel = test::straight_line_kernel(300 << 10);  // seconds of compile here
+  const std::string kernel = test::straight_line_kernel(1 << 20);  // over 30 s of compile here
   Status first = admission->admit(request_of(kernel));
   const auto refused_at = Clock::now();
   ASSERT_FALSE(first.ok());
