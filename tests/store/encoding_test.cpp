@@ -1,6 +1,8 @@
 // base64url, UTF-8 and Avro tag encodings against published vectors (RFC 4648 §10, RFC 3629).
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "avro_tags.h"
 #include "base64url.h"
 #include "utf8.h"
@@ -66,6 +68,60 @@ TEST(Utf8, WgslCommentsMayHoldAnyBytes) {
   EXPECT_EQ(first_invalid_utf8_outside_wgsl_comments("/* // */\xff"), 8u);
   // The plain check still refuses such bytes anywhere.
   EXPECT_EQ(first_invalid_utf8("// \xff\n"), 3u);
+}
+
+// The plain reading of the rule, one position at a time, as the reference for the fast scan.
+std::optional<std::size_t> reference_outside_comments(std::string_view t) {
+  auto line_break = [&](std::size_t i) -> std::size_t {
+    const std::string_view r = t.substr(i);
+    if (r[0] == '\n' || r[0] == '\v' || r[0] == '\f' || r[0] == '\r') return 1;
+    if (r.starts_with("\xC2\x85")) return 2;
+    if (r.starts_with("\xE2\x80\xA8") || r.starts_with("\xE2\x80\xA9")) return 3;
+    return 0;
+  };
+  std::size_t i = 0;
+  bool line = false;
+  int depth = 0;
+  while (i < t.size()) {
+    const std::string_view r = t.substr(i);
+    if (line) {
+      const std::size_t br = line_break(i);
+      line = br == 0;
+      i += br == 0 ? 1 : br;
+    } else if (depth > 0) {
+      if (r.starts_with("/*")) ++depth, i += 2;
+      else if (r.starts_with("*/")) --depth, i += 2;
+      else ++i;
+    } else if (r.starts_with("//")) {
+      line = true, i += 2;
+    } else if (r.starts_with("/*")) {
+      depth = 1, i += 2;
+    } else {
+      // One code point, checked by the plain validator on just its bytes.
+      std::size_t len = 1;
+      const auto lead = static_cast<uint8_t>(r[0]);
+      if (lead >= 0xF0) len = 4;
+      else if (lead >= 0xE0) len = 3;
+      else if (lead >= 0xC0) len = 2;
+      if (lead >= 0x80 && (lead < 0xC2 || lead > 0xF4)) return i;
+      if (r.size() < len || first_invalid_utf8(r.substr(0, len))) return i;
+      i += len;
+    }
+  }
+  return std::nullopt;
+}
+
+TEST(Utf8, TheFastCommentScanAgreesWithThePlainReadingOnRandomSources) {
+  const std::vector<std::string> pieces = {"/", "*", "//", "/*", "*/", "\n", "\r", "\v", "\xC2\x85", "\xE2\x80\xA8",
+                                           "\xE2\x80\xA9", "\xE2\x80", "\xC2", "\xE2", "\xff", "\x80", "a", "fn x",
+                                           "\xC3\xA9", "\xF0\x9F\x98\x80", "\xED\xA0\x80", "\xC0\xAF", " "};
+  std::mt19937 random(19);
+  for (int n = 0; n < 20000; ++n) {
+    std::string s;
+    const int count = static_cast<int>(random() % 24);
+    for (int k = 0; k < count; ++k) s += pieces[random() % pieces.size()];
+    ASSERT_EQ(first_invalid_utf8_outside_wgsl_comments(s), reference_outside_comments(s)) << "source: " << s;
+  }
 }
 
 TEST(AvroTags, RoundTripsAndMatchesTheKnownEncoding) {
