@@ -228,6 +228,49 @@ TEST(Admission, ACallIsNotBatchedWithANeighbourThatWouldPushItPastItsDeadline) {
   EXPECT_EQ(ex.stats().submissions - submissions_before, 3u);
 }
 
+// A stranger's kernel never measured here runs after the known calls that were queued with it,
+// in a submission of its own: it neither delays them nor shares its fate with them (issue 17).
+TEST(Admission, ANeverMeasuredKernelRunsAfterAndApartFromTheKnownCallsQueuedWithIt) {
+  auto executor = spin_executor();
+  ASSERT_TRUE(executor);
+  Executor& ex = *executor;
+  const uint32_t rounds = calibrate(300ms);
+  measured_call(ex, rounds);  // kSpinKernel is now known here
+
+  // The same work under another source: a kernel this executor has never measured.
+  const std::string stranger = std::string(kSpinKernel) + "// a stranger's kernel\n";
+  SlowCall busy(rounds), fresh(rounds), known(rounds);
+  fresh.request.source = stranger;
+  fresh.request.timeout = 60s;
+  known.request.timeout = 60s;
+  std::promise<Result<std::vector<uint8_t>>> results[3];
+  Clock::time_point finished[3];
+  auto collect = [&](int i) {
+    return [&, i](Result<OutputView> out) {
+      finished[i] = Clock::now();
+      if (out) results[i].set_value(std::vector<uint8_t>(out->begin(), out->end()));
+      else results[i].set_value(out.error());
+    };
+  };
+  const uint64_t submissions_before = ex.stats().submissions;
+  ex.submit(busy.request, collect(0));
+  const auto until = Clock::now() + 10s;
+  while (ex.stats().submissions == submissions_before && Clock::now() < until) std::this_thread::sleep_for(1ms);
+  ASSERT_EQ(ex.stats().submissions - submissions_before, 1u) << "the busy call did not start";
+  // Queued behind the busy call together, the stranger's first.
+  ex.submit(fresh.request, collect(1));
+  ex.submit(known.request, collect(2));
+  for (int i = 0; i < 3; ++i) {
+    auto out = results[i].get_future().get();
+    ASSERT_TRUE(out.ok()) << "call " << i << ": " << out.error().message;
+    expect_exact(*out, rounds);
+  }
+  // Three submissions (not two: the stranger's call was not batched with the known one), and
+  // the known call, though queued second, was answered first.
+  EXPECT_EQ(ex.stats().submissions - submissions_before, 3u);
+  EXPECT_LT(finished[2], finished[1]);
+}
+
 // A call whose kernel's recent calls all took longer than its whole timeout is answered
 // `timeout` at once instead of running to it.
 TEST(Admission, ACallLongerThanItsWholeTimeoutIsRefusedBeforeItRuns) {

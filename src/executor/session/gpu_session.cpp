@@ -40,6 +40,14 @@ TransferStrategy& GpuSession::strategy_for(Route route) {
 
 size_t GpuSession::run_calls(std::span<PendingCall> calls, const QueueExpiry& expire_queued) {
   group_.clear();
+  // Calls of kernels never measured here go last, each in a submission of its own (a probe):
+  // their cost is unknown, so a stranger's new kernel that turns out to take seconds neither
+  // delays the known calls that were queued with it nor takes them down with it when it
+  // outlives its deadline (issue 17). Known calls keep their order, and so do the probes.
+  if (options_.admission)
+    std::stable_partition(calls.begin(), calls.end(), [&](const PendingCall& c) {
+      return counters_.load.times.estimate(c.kernel_key).count() > 0;
+    });
   // A batch answers all its calls when its one submission ends, so it may only grow while its
   // expected time still fits every deadline in it: planned with the calls' longest recent times
   // and a margin (the machine's other work slows a group down), because joining is optional and
@@ -60,14 +68,10 @@ size_t GpuSession::run_calls(std::span<PendingCall> calls, const QueueExpiry& ex
   // (refused now, the error says why) when even after the group its own deadline does not.
   auto place = [&](PreparedCall& next) -> Result<bool> {  // true: the group must be run first
     if (group_.empty() || !options_.admission) return false;
-    if (next.estimate.count() == 0) {
-      // A kernel never measured: its first call in a group measures it (a probe); a second
-      // waits for that, since the cost of either is unknown (64 calls of a new 26 s kernel once
-      // went to the GPU as one submission and all timed out).
-      for (const PreparedCall& c : group_)
-        if (c.estimate.count() == 0 && c.call->kernel_key == next.call->kernel_key) return true;
-      return false;
-    }
+    // A kernel never measured runs alone (a probe, below): the group goes first. Its later calls
+    // wait for the probe, which measures it (64 calls of a new 26 s kernel once went to the GPU
+    // as one submission and all timed out).
+    if (next.estimate.count() == 0) return true;
     const auto now = gpu::Clock::now();
     if (Status admitted = admit(group_time, next.estimate, next.call->deadline - now, next.call->timeout.timeout);
         !admitted) {
@@ -111,11 +115,12 @@ size_t GpuSession::run_calls(std::span<PendingCall> calls, const QueueExpiry& ex
           continue;
         }
       }
+      const bool probe = options_.admission && prepared->estimate.count() == 0;
       group_time += prepared->estimate;
       group_time_high += prepared->estimate_high;
       group_deadline = std::min(group_deadline, calls[i].deadline);
       group_.push_back(std::move(prepared).value());
-      if (group_.size() >= planner_.batch_limit() && !flush(route)) return i + 1;
+      if ((probe || group_.size() >= planner_.batch_limit()) && !flush(route)) return i + 1;
       continue;
     }
     if (!flush(Route::batch)) return i;  // calls in order: the batch gathered so far goes first
