@@ -8,10 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${KEM_BUILD_DIR:-build}
 dest=.device-nif
-cmake --build "$build" --target kem_nif kem_nif_cost kem_gpu_worker kem-kernel-sandbox --parallel "${KEM_BUILD_PARALLEL:-2}" |
+cmake --build "$build" --target kem_nif kem_nif_cost kem_fairness_bench kem_channel_bench kem_gpu_worker kem-kernel-sandbox --parallel "${KEM_BUILD_PARALLEL:-2}" |
   { grep -vE '^\[[0-9]+/[0-9]+\] ' || true; }
 rm -rf "$dest" && mkdir -p "$dest/lib" "$dest/kem/ebin" "$dest/kem/priv" "$dest/debs"
-cp "$build/bench/kem_nif_cost" "$dest/"
+cp "$build/bench/kem_nif_cost" "$build/bench/kem_fairness_bench" "$build/bench/kem_channel_bench" "$dest/"
 cp "$build/erlang/kem/c_src/kem_nif.so" "$dest/kem/priv/"
 # The helper programs (the GPU worker, the kernel sandbox), where each looks for them: next to
 # kem_nif_cost and next to the NIF.
@@ -19,9 +19,9 @@ for helper in kem-gpu-worker kem-kernel-sandbox; do
   cp "$build/bin/$helper" "$dest/" && cp "$build/bin/$helper" "$dest/kem/priv/"
   strip "$dest/$helper" "$dest/kem/priv/$helper"
 done
-strip "$dest/kem_nif_cost" "$dest/kem/priv/kem_nif.so"
+strip "$dest/kem_nif_cost" "$dest/kem_fairness_bench" "$dest/kem_channel_bench" "$dest/kem/priv/kem_nif.so"
 cp third_party/dawn/node_modules/bun-webgpu-linux-x64/libwebgpu_wrapper.so "$dest/lib/"
-for bin in "$dest/kem_nif_cost" "$dest/kem/priv/kem_nif.so"; do
+for bin in "$dest/kem_nif_cost" "$dest/kem_fairness_bench" "$dest/kem/priv/kem_nif.so"; do
   ldd "$bin" | awk '/=> \// {print $3}' | grep -vE '/(libc|libm|libgcc_s|libstdc\+\+|libpthread|libdl|ld-linux[^/]*)\.so' |
     { grep -v libwebgpu_wrapper || true; } | xargs -r -I{} cp -nL {} "$dest/lib/"
 done

@@ -6,6 +6,7 @@
 #   process (issue 16)  |  Erlang kem_nif:nif_execute + receive
 # (NIF_COST_CALLS, 3000 per round, after NIF_COST_WARMUP, 500), then 64 callers for
 # NIF_COST_SECONDS (5) each way: C++ threads, Erlang processes. Prints the summary; samples in $OUT.
+# Then the worker link alone and the fairness benchmark (below).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 for f in .gl/*.deb .device-nif/debs/*.deb; do dpkg -x "$f" /; done
@@ -29,3 +30,10 @@ done
 "$dev/kem_nif_cost" service-threads 64 "$seconds"
 erl_run "0 = nif_cost:concurrent([64, \"$kernel\", $seconds])"
 python3 bench/nif-cost/summarize.py "$samples" "$rounds"
+# The link alone (issue 16), then small calls beside a heavy neighbour (issue 17), through the
+# worker and in-process. NIF_COST_FAIRNESS=0 leaves the latter out.
+"$dev/kem_channel_bench" 6 20000 100
+if [ "${NIF_COST_FAIRNESS:-1}" != 0 ]; then
+  "$dev/kem_fairness_bench"
+  "$dev/kem_fairness_bench" --in-process
+fi
