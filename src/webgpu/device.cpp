@@ -252,6 +252,62 @@ Result<ComputePipelineHandle> Device::create_pipeline(WGPUShaderModule module, W
   return pipeline;
 }
 
+Result<PendingPipeline> Device::start_pipeline(WGPUShaderModule module, WGPUBindGroupLayout layout,
+                                               std::string_view entry,
+                                               std::span<const std::pair<std::string, double>> constants) {
+  std::vector<WGPUConstantEntry> entries(constants.size());
+  for (size_t i = 0; i < constants.size(); ++i) {
+    entries[i].key = to_view(constants[i].first);
+    entries[i].value = constants[i].second;
+  }
+  WGPUPipelineLayoutDescriptor layout_descriptor{};
+  layout_descriptor.bindGroupLayoutCount = 1;
+  layout_descriptor.bindGroupLayouts = &layout;
+  PendingPipeline pending;
+  Status made = scoped("pipeline layout", [&] {
+    pending.layout = PipelineLayoutHandle(wgpuDeviceCreatePipelineLayout(device_.get(), &layout_descriptor));
+  });
+  if (!made) return made.take_error();
+  WGPUComputePipelineDescriptor descriptor{};
+  descriptor.layout = pending.layout.get();
+  descriptor.compute.module = module;
+  descriptor.compute.entryPoint = to_view(entry);
+  descriptor.compute.constantCount = entries.size();
+  descriptor.compute.constants = entries.empty() ? nullptr : entries.data();
+  auto [state, userdata] = CallbackBox<PipelineState>::make();
+  WGPUCreateComputePipelineAsyncCallbackInfo callback{};
+  callback.mode = WGPUCallbackMode_WaitAnyOnly;
+  callback.userdata1 = userdata;
+  callback.callback = [](WGPUCreatePipelineAsyncStatus status, WGPUComputePipeline pipeline, WGPUStringView message,
+                         void* userdata1, void*) {
+    auto box = CallbackBox<PipelineState>::take(userdata1);
+    (*box)->pipeline = ComputePipelineHandle(pipeline);  // owned from here, even if nobody waits
+    (*box)->status = status;
+    (*box)->message = std::string(from_view(message));
+    (*box)->done = true;
+  };
+  pending.future = wgpuDeviceCreateComputePipelineAsync(device_.get(), &descriptor, callback);
+  pending.state = std::move(state);
+  return pending;
+}
+
+std::optional<Result<ComputePipelineHandle>> Device::finish_pipeline(PendingPipeline& pending,
+                                                                     std::chrono::nanoseconds timeout) {
+  if (!pending.state->done) {
+    auto waited = instance_->wait(pending.future, timeout);
+    if (!waited) return Result<ComputePipelineHandle>(waited.take_error());
+    if (!*waited && !pending.state->done) return std::nullopt;
+  }
+  PipelineState& s = *pending.state;
+  if (lost()) return Result<ComputePipelineHandle>(make_error(ErrorCode::device_lost, take_failure()));
+  if (s.status == WGPUCreatePipelineAsyncStatus_Success && s.pipeline)
+    return Result<ComputePipelineHandle>(std::move(s.pipeline));
+  const ErrorCode code = s.status == WGPUCreatePipelineAsyncStatus_ValidationError ? ErrorCode::compile_error
+                         : s.status == WGPUCreatePipelineAsyncStatus_CallbackCancelled ? ErrorCode::device_lost
+                                                                                       : ErrorCode::gpu_error;
+  return Result<ComputePipelineHandle>(make_error(code, "compute pipeline failed: " + s.message));
+}
+
 Result<BufferHandle> Device::create_buffer(uint64_t size, WGPUBufferUsage usage, bool mapped_at_creation) {
   WGPUBufferDescriptor descriptor{};
   descriptor.usage = usage;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <span>
 #include <string>
@@ -44,6 +45,20 @@ struct PendingMap {
   std::shared_ptr<MapState> state;
 };
 
+// A compute pipeline being created off the calling thread (Dawn's worker threads run the
+// driver's compile): see Device::start_pipeline.
+struct PipelineState {
+  bool done = false;
+  WGPUCreatePipelineAsyncStatus status = WGPUCreatePipelineAsyncStatus_CallbackCancelled;
+  ComputePipelineHandle pipeline;
+  std::string message;
+};
+struct PendingPipeline {
+  WGPUFuture future{};
+  std::shared_ptr<PipelineState> state;
+  PipelineLayoutHandle layout;  // kept until the pipeline exists
+};
+
 // Reported by WebGPU outside any call's control (they surface as the failing call's error).
 struct DeviceEvents {
   std::atomic<bool> lost{false};
@@ -73,6 +88,16 @@ class Device {
   Result<ComputePipelineHandle> create_pipeline(WGPUShaderModule module, WGPUBindGroupLayout layout,
                                                 std::string_view entry,
                                                 std::span<const std::pair<std::string, double>> constants = {});
+  // The same without waiting for the driver's compile, which can take seconds for a large
+  // kernel: the thread driving the device serves other calls meanwhile and asks
+  // finish_pipeline() (a wait of 0 just looks). The callback fires only inside that wait (or,
+  // cancelled, when the instance goes), so it never runs on another thread.
+  Result<PendingPipeline> start_pipeline(WGPUShaderModule module, WGPUBindGroupLayout layout, std::string_view entry,
+                                         std::span<const std::pair<std::string, double>> constants = {});
+  // The pipeline (compile_error when the driver refused it), or nullopt when it is not ready
+  // within `timeout`.
+  std::optional<Result<ComputePipelineHandle>> finish_pipeline(PendingPipeline& pending,
+                                                               std::chrono::nanoseconds timeout);
   Result<BufferHandle> create_buffer(uint64_t size, WGPUBufferUsage usage, bool mapped_at_creation = false);
   Result<BindGroupHandle> create_bind_group(WGPUBindGroupLayout layout,
                                             const std::vector<BufferBinding>& bindings);

@@ -130,6 +130,13 @@ enum WGPUMapAsyncStatus : uint32_t {
   WGPUMapAsyncStatus_Aborted = 0x00000004,
 };
 
+enum WGPUCreatePipelineAsyncStatus : uint32_t {
+  WGPUCreatePipelineAsyncStatus_Success = 0x00000001,
+  WGPUCreatePipelineAsyncStatus_CallbackCancelled = 0x00000002,
+  WGPUCreatePipelineAsyncStatus_ValidationError = 0x00000003,
+  WGPUCreatePipelineAsyncStatus_InternalError = 0x00000004,
+};
+
 enum WGPUPopErrorScopeStatus : uint32_t {
   WGPUPopErrorScopeStatus_Success = 0x00000001,
   WGPUPopErrorScopeStatus_CallbackCancelled = 0x00000002,
@@ -288,6 +295,9 @@ typedef void (*WGPUBufferMapCallback)(WGPUMapAsyncStatus status, WGPUStringView 
                                       void* userdata1, void* userdata2);
 typedef void (*WGPUQueueWorkDoneCallback)(WGPUQueueWorkDoneStatus status, WGPUStringView message,
                                           void* userdata1, void* userdata2);
+typedef void (*WGPUCreateComputePipelineAsyncCallback)(WGPUCreatePipelineAsyncStatus status,
+                                                       WGPUComputePipeline pipeline, WGPUStringView message,
+                                                       void* userdata1, void* userdata2);
 typedef void (*WGPUPopErrorScopeCallback)(WGPUPopErrorScopeStatus status, WGPUErrorType type,
                                           WGPUStringView message, void* userdata1, void* userdata2);
 struct WGPUCompilationInfo;
@@ -309,6 +319,7 @@ KEM_WGPU_CALLBACK_INFO(DeviceLost);
 KEM_WGPU_CALLBACK_INFO(BufferMap);
 KEM_WGPU_CALLBACK_INFO(QueueWorkDone);
 KEM_WGPU_CALLBACK_INFO(PopErrorScope);
+KEM_WGPU_CALLBACK_INFO(CreateComputePipelineAsync);
 KEM_WGPU_CALLBACK_INFO(CompilationInfo);
 #undef KEM_WGPU_CALLBACK_INFO
 
@@ -497,6 +508,8 @@ WGPUCommandEncoder wgpuDeviceCreateCommandEncoder(WGPUDevice device,
                                                   const WGPUCommandEncoderDescriptor* descriptor);
 WGPUComputePipeline wgpuDeviceCreateComputePipeline(WGPUDevice device,
                                                     const WGPUComputePipelineDescriptor* descriptor);
+WGPUFuture wgpuDeviceCreateComputePipelineAsync(WGPUDevice device, const WGPUComputePipelineDescriptor* descriptor,
+                                                WGPUCreateComputePipelineAsyncCallbackInfo callbackInfo);
 WGPUPipelineLayout wgpuDeviceCreatePipelineLayout(WGPUDevice device,
                                                   const WGPUPipelineLayoutDescriptor* descriptor);
 WGPUShaderModule wgpuDeviceCreateShaderModule(WGPUDevice device,
