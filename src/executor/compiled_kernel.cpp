@@ -81,8 +81,8 @@ Result<gpu::ShaderModuleHandle> compile_module(gpu::Device& device, std::string_
 
 }  // namespace
 
-Result<CompiledKernel> compile_kernel(gpu::Device& device, std::string_view source, std::string_view entry,
-                                      bool metered, std::span<const std::pair<std::string, double>> overrides) {
+Result<KernelBuild> start_kernel(gpu::Device& device, std::string_view source, std::string_view entry, bool metered,
+                                 std::span<const std::pair<std::string, double>> overrides) {
   // KEM's passes run first (Dawn compiles their metered text), but Dawn's messages are the
   // authority on syntax and types, so its errors are shown before theirs.
   FrontEnd front = read_source(source, metered, overrides);
@@ -130,10 +130,30 @@ Result<CompiledKernel> compile_kernel(gpu::Device& device, std::string_view sour
   auto layout = device.create_bind_group_layout(slots);
   if (!layout) return layout.take_error();
   kernel.layout = std::move(layout).value();
-  auto pipeline = device.create_pipeline(module->get(), kernel.layout.get(), entry, front.constants);
+  auto pipeline = device.start_pipeline(module->get(), kernel.layout.get(), entry, front.constants);
   if (!pipeline) return pipeline.take_error();
-  kernel.pipeline = std::move(pipeline).value();
-  return kernel;
+  return KernelBuild{std::move(kernel), std::move(pipeline).value()};
+}
+
+std::optional<Status> finish_kernel(gpu::Device& device, KernelBuild& build, std::chrono::nanoseconds timeout) {
+  auto pipeline = device.finish_pipeline(build.pipeline, timeout);
+  if (!pipeline) return std::nullopt;
+  if (!*pipeline) return Status(pipeline->take_error());
+  build.kernel.pipeline = std::move(*pipeline).value();
+  return Status{};
+}
+
+Result<CompiledKernel> compile_kernel(gpu::Device& device, std::string_view source, std::string_view entry,
+                                      bool metered, std::span<const std::pair<std::string, double>> overrides) {
+  auto build = start_kernel(device, source, entry, metered, overrides);
+  if (!build) return build.take_error();
+  // No limit, as a synchronous pipeline creation has none: the caller's watchdog (the GPU
+  // worker's) is what bounds a driver that never finishes.
+  std::optional<Status> done;
+  while (!(done = finish_kernel(device, *build, std::chrono::seconds(1)))) {
+  }
+  if (!*done) return done->take_error();
+  return std::move(build->kernel);
 }
 
 }  // namespace kem::executor

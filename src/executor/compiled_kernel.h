@@ -2,6 +2,8 @@
 #pragma once
 
 #include <array>
+#include <chrono>
+#include <optional>
 #include <span>
 #include <utility>
 #include <vector>
@@ -28,7 +30,24 @@ struct CompiledKernel {
   bool declares_input = false, declares_output = false;
   gpu::BindGroupLayoutHandle layout;
   gpu::ComputePipelineHandle pipeline;
+  bool compiled_unlooked = false;  // compiled ahead of its call's lookup (call_planner.cpp counts it a miss)
 };
+
+// A kernel whose pipeline the driver is still compiling (off the thread that drives the
+// device: Dawn's worker threads): everything else is done.
+struct KernelBuild {
+  CompiledKernel kernel;  // without its pipeline yet
+  gpu::PendingPipeline pipeline;
+};
+
+// compile_kernel in two steps, so that the thread driving the device serves other calls while
+// the driver compiles (seconds for a large kernel). start_kernel does all the rest (KEM's
+// passes, Tint, the contract, the layout) and reports their errors at once; finish_kernel looks
+// (or waits up to `timeout`): nullopt while the driver is still at it, else the outcome (the
+// build's kernel then has its pipeline).
+Result<KernelBuild> start_kernel(gpu::Device& device, std::string_view source, std::string_view entry, bool metered,
+                                 std::span<const std::pair<std::string, double>> overrides = {});
+std::optional<Status> finish_kernel(gpu::Device& device, KernelBuild& build, std::chrono::nanoseconds timeout);
 
 // Reflects, checks the contract, and compiles on `device` (with loop metering when `metered`).
 // Errors are compile_error with line:column of the user's own source.

@@ -50,6 +50,11 @@ struct Executor::Impl {
   // (ExecutorOptions::spin_wait).
   std::chrono::nanoseconds idle_spin{0};
   std::atomic<uint64_t> posts{0};  // jobs ever posted: what the polling GPU thread watches
+  // The session has kernels compiling (GpuSession::compiling): the GPU thread then looks every
+  // kCompilePoll instead of sleeping until the next job. Written under `mutex` (with gpu_mutex
+  // held) so that a sleeping GPU thread cannot miss it.
+  std::atomic<bool> compiling{false};
+  static constexpr auto kCompilePoll = std::chrono::milliseconds(1);
 
   executor::Counters counters;
   std::atomic<size_t> depth{0};         // calls queued or running
@@ -155,21 +160,25 @@ struct Executor::Impl {
       {
         std::unique_lock lock(mutex);
         poll_for_work(lock);
-        wake.wait(lock, [&] { return stopping || !jobs.empty(); });
-        if (jobs.empty()) return;  // stopping, and everything queued has run
+        auto has_work = [&] { return stopping || !jobs.empty(); };
+        if (compiling) wake.wait_for(lock, kCompilePoll, has_work);
+        else wake.wait(lock, [&] { return has_work() || compiling; });
+        // Stopping, everything queued has run, and no call waits for a compile.
+        if (jobs.empty() && stopping && !compiling) return;
         // All the calls queued at the front go together; a task runs alone, in queue order.
         while (!jobs.empty() && jobs.front().call) {
           calls.push_back(std::move(*jobs.front().call));
           jobs.pop_front();
         }
-        if (calls.empty()) {
+        if (calls.empty() && !jobs.empty()) {
           task = std::move(jobs.front().task);
           jobs.pop_front();
         }
       }
       std::lock_guard gpu(gpu_mutex);
       if (task) task();
-      else run_calls(calls);
+      else if (!calls.empty()) run_calls(calls);
+      poll_compiles(std::chrono::nanoseconds(0));
       device_ok = session && session->healthy();
     }
   }
@@ -179,6 +188,8 @@ struct Executor::Impl {
     if (session && session->healthy()) return session.get();
     if (session) {
       ++counters.device_losses;
+      for (PendingCall& c : session->take_parked())
+        c.answer(make_error(ErrorCode::device_lost, "the device was replaced while this call's kernel compiled"));
       retirement.retire(std::move(session));
     }
     auto fresh = GpuSession::create(*instance, adapter, options, counters);
@@ -210,6 +221,35 @@ struct Executor::Impl {
     return next;
   };
 
+  // With gpu_mutex held: tells the GPU thread whether to keep looking at compiles.
+  void note_compiling() {
+    // An abandoned session's compiles are nobody's: not looked at again (the session is
+    // replaced at the next call).
+    const bool now = session && session->compiling() && !session->abandoned();
+    if (now == compiling.load()) return;
+    {
+      std::lock_guard lock(mutex);
+      compiling = now;
+    }
+    if (now) wake.notify_one();
+  }
+
+  // With gpu_mutex held: the calls whose kernel finished compiling run now.
+  void poll_compiles(std::chrono::nanoseconds wait) {
+    if (session && session->compiling() && !session->abandoned()) {
+      std::vector<PendingCall> ready;
+      try {
+        ready = session->poll_compiles(wait);
+      } catch (const std::exception& e) {
+        for (PendingCall& c : session->take_parked())
+          c.answer(make_error(ErrorCode::internal, std::string("executor failure: ") + e.what()));
+      }
+      if (!ready.empty()) run_calls(ready);
+      else if (session->abandoned() && options.on_device_abandoned) options.on_device_abandoned();
+    }
+    note_compiling();
+  }
+
   void run_calls(std::vector<PendingCall>& calls) {
     std::span<PendingCall> left(calls);
     try {
@@ -227,6 +267,7 @@ struct Executor::Impl {
       // the error.
       for (PendingCall& c : left) c.answer(make_error(ErrorCode::internal, std::string("executor failure: ") + e.what()));
     }
+    note_compiling();
   }
 };
 

@@ -302,10 +302,14 @@ std::optional<Result<ComputePipelineHandle>> Device::finish_pipeline(PendingPipe
   if (lost()) return Result<ComputePipelineHandle>(make_error(ErrorCode::device_lost, take_failure()));
   if (s.status == WGPUCreatePipelineAsyncStatus_Success && s.pipeline)
     return Result<ComputePipelineHandle>(std::move(s.pipeline));
-  const ErrorCode code = s.status == WGPUCreatePipelineAsyncStatus_ValidationError ? ErrorCode::compile_error
-                         : s.status == WGPUCreatePipelineAsyncStatus_CallbackCancelled ? ErrorCode::device_lost
-                                                                                       : ErrorCode::gpu_error;
-  return Result<ComputePipelineHandle>(make_error(code, "compute pipeline failed: " + s.message));
+  // Worded as create_pipeline's scoped errors are: the same kernel fails the same way either way.
+  if (s.status == WGPUCreatePipelineAsyncStatus_CallbackCancelled)
+    return Result<ComputePipelineHandle>(make_error(ErrorCode::device_lost, "compute pipeline: the device went away"));
+  const bool validation = s.status == WGPUCreatePipelineAsyncStatus_ValidationError;
+  return Result<ComputePipelineHandle>(
+      make_error(ErrorCode::compile_error, std::string("compute pipeline failed: ") +
+                                               error_type_name(validation ? WGPUErrorType_Validation : WGPUErrorType_Internal) +
+                                               ": " + s.message));
 }
 
 Result<BufferHandle> Device::create_buffer(uint64_t size, WGPUBufferUsage usage, bool mapped_at_creation) {

@@ -173,7 +173,11 @@ TEST(Containment, ADispatchPastItsDeadlineGetsItsWorkerReplacedSoNoCallWaitsBehi
               timed_out_ms, fifty_ms, others.ok(), others.lost(), w.last_recovery_ms, close_ms);
 }
 
-TEST(Containment, TheWatchdogEndsAWorkerStuckInACompileAndTheCallTimesOut) {
+// The driver's compile runs off the worker's GPU thread (Dawn's threads): the call gets
+// `timeout` at its deadline from the worker itself, which then gives up its device (the compile
+// outlived every call that waited for it) and is replaced. Where the time goes into KEM's own
+// passes or Tint instead (on the GPU thread), the watchdog ends the worker at deadline + grace.
+TEST(Containment, AWorkerStuckInACompileIsReplacedAndTheCallTimesOut) {
   ServiceOptions o = test::worker_service_options();
   o.worker.grace = 500ms;
   auto service = test::make_service(o);
@@ -191,18 +195,25 @@ TEST(Containment, TheWatchdogEndsAWorkerStuckInACompileAndTheCallTimesOut) {
   const double took_ms = ms_since(start);
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.error().code, ErrorCode::timeout) << out.error().message;
-  EXPECT_NE(out.error().message.find("watchdog"), std::string::npos) << out.error().message;
+  const bool by_watchdog = out.error().message.find("watchdog") != std::string::npos;
+  if (!by_watchdog) {
+    EXPECT_NE(out.error().message.find("deadline passed while its kernel compiled"), std::string::npos)
+        << out.error().message;
+  }
   EXPECT_LT(took_ms, 1000 + 500 + 1500);  // deadline + grace, + reaping and load
   const auto after = Clock::now();
   ASSERT_TRUE(others.wait_for_successes(50, 30s));
   const double fifty_ms = ms_since(after);
   others.stop();
   EXPECT_EQ(others.wrong(), 0u) << others.first_wrong();
+  // The worker that still compiles is gone either way.
   const WorkerStats w = service->worker_stats();
-  EXPECT_EQ(w.watchdog_kills, 1u);
-  std::printf("[ containment ] 900 KiB compile: timeout after %.0f ms; 50 small calls in %.0f ms after (%zu exact, "
-              "%zu lost in all); worker back in %.0f ms\n",
-              took_ms, fifty_ms, others.ok(), others.lost(), w.last_recovery_ms);
+  EXPECT_EQ(w.watchdog_kills + w.replacements, 1u) << w.last_end;
+  EXPECT_EQ(w.watchdog_kills, by_watchdog ? 1u : 0u) << w.last_end;
+  std::printf("[ containment ] 900 KiB compile: timeout after %.0f ms (%s); 50 small calls in %.0f ms after (%zu "
+              "exact, %zu lost in all); worker back in %.0f ms\n",
+              took_ms, by_watchdog ? "watchdog" : "worker, compile abandoned", fifty_ms, others.ok(), others.lost(),
+              w.last_recovery_ms);
 }
 
 }  // namespace

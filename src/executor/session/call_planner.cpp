@@ -1,6 +1,7 @@
 #include "executor/session/call_planner.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "executor/session/admission.h"
 #include "wgsl/metering.h"
@@ -23,7 +24,8 @@ Result<std::shared_ptr<CompiledKernel>> CallPlanner::kernel(
   // Empty (no allocation) for a request that sets no overrides: the warm path stays copy-free.
   const std::string overrides_key = overrides_cache_key(overrides);
   if (auto cached = cache_.find(source, entry, metered, overrides_key)) {
-    ++counters_.pipeline_hits;
+    // The first lookup of a kernel compiled by ready_or_park is that compile's own call: a miss.
+    ++(std::exchange(cached->compiled_unlooked, false) ? counters_.pipeline_misses : counters_.pipeline_hits);
     return cached;
   }
   ++counters_.pipeline_misses;
@@ -33,6 +35,93 @@ Result<std::shared_ptr<CompiledKernel>> CallPlanner::kernel(
   shared->serial = next_kernel_serial_++;
   cache_.insert(source, entry, metered, overrides_key, shared);
   return shared;
+}
+
+CallPlanner::~CallPlanner() {
+  for (PendingCall& c : take_parked())
+    c.answer(make_error(ErrorCode::device_lost, "the device went away while this call's kernel compiled"));
+}
+
+std::shared_ptr<CompiledKernel> CallPlanner::cache_compiled(Compiling& c) {
+  auto shared = std::make_shared<CompiledKernel>(std::move(c.build.kernel));
+  shared->serial = next_kernel_serial_++;
+  shared->compiled_unlooked = true;  // the call that started the compile counts the miss
+  cache_.insert(c.source, c.entry, c.metered, c.overrides, shared);
+  return shared;
+}
+
+bool CallPlanner::ready_or_park(PendingCall& call) {
+  const KernelRequest& request = call.request;
+  const bool metered = options_.metering && !request.unmetered;
+  const std::string overrides_key = overrides_cache_key(request.overrides);
+  if (cache_.find(request.source, request.entry, metered, overrides_key)) return true;  // counted by prepare
+  if (gpu::Clock::now() >= call.deadline) {
+    call.answer(call.deadline_error("the call waited in the queue past its deadline"));
+    return false;
+  }
+  for (Compiling& c : compiling_) {
+    if (c.metered == metered && c.entry == request.entry && c.overrides == overrides_key && c.source == request.source) {
+      c.waiting.push_back(std::move(call));
+      return false;
+    }
+  }
+  auto build = start_kernel(device_, request.source, request.entry, metered, request.overrides);
+  if (!build) {
+    call.answer(build.take_error());
+    return false;
+  }
+  // Cheap kernels are ready at once (Dawn's own cache, or a quick driver): no waiting then.
+  if (auto done = finish_kernel(device_, *build, std::chrono::nanoseconds(0))) {
+    if (!*done) {
+      call.answer(done->take_error());
+      return false;
+    }
+    Compiling now{std::string(request.source), request.entry, overrides_key, metered, std::move(build).value(), {}};
+    cache_compiled(now);
+    return true;
+  }
+  compiling_.push_back(Compiling{std::string(request.source), request.entry, overrides_key, metered,
+                                 std::move(build).value(), {}});
+  compiling_.back().waiting.push_back(std::move(call));
+  return false;
+}
+
+std::vector<PendingCall> CallPlanner::poll_compiles(std::chrono::nanoseconds timeout) {
+  std::vector<PendingCall> ready;
+  const auto now = gpu::Clock::now();
+  for (auto it = compiling_.begin(); it != compiling_.end();) {
+    std::optional<Status> done = finish_kernel(device_, it->build, timeout);
+    timeout = std::chrono::nanoseconds(0);  // only the first waits
+    if (!done) {
+      // Still compiling: those past their deadline stop waiting. A compile that outlived every
+      // call that waited for it is abandoned work, as a group that outlived every deadline in
+      // it: the device is given up (a GPU worker is replaced; issue 16), since the driver's
+      // compile cannot be stopped and would hold a core for as long as it takes.
+      auto& w = it->waiting;
+      for (PendingCall& c : w)
+        if (now >= c.deadline) c.answer(c.deadline_error("the call's deadline passed while its kernel compiled"));
+      w.erase(std::remove_if(w.begin(), w.end(), [](const PendingCall& c) { return c.answered(); }), w.end());
+      if (w.empty()) abandoned_ = true;
+      ++it;
+      continue;
+    }
+    if (*done) {
+      cache_compiled(*it);
+      for (PendingCall& c : it->waiting) ready.push_back(std::move(c));
+    } else {
+      for (PendingCall& c : it->waiting) c.answer(done->error());
+    }
+    it = compiling_.erase(it);
+  }
+  return ready;
+}
+
+std::vector<PendingCall> CallPlanner::take_parked() {
+  std::vector<PendingCall> parked;
+  for (Compiling& c : compiling_)
+    for (PendingCall& call : c.waiting) parked.push_back(std::move(call));
+  compiling_.clear();
+  return parked;
 }
 
 Result<PreparedCall> CallPlanner::prepare(PendingCall& call) {

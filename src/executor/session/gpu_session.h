@@ -8,6 +8,7 @@
 // runs each group with the transfer strategy of its route (transfer_strategy.h).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <span>
 #include <vector>
@@ -31,17 +32,27 @@ class GpuSession {
   // Runs calls in order, completing each exactly once: small calls together in batches, large
   // ones alone. Stops early when the session becomes unusable (device lost, or a group outlived
   // every deadline in it and was abandoned) and returns how many calls it consumed: every call
-  // before that index has been answered, none after it touched; the rest are for a new session.
+  // before that index has been answered or taken to wait for its kernel's compile (below), none
+  // after it touched; the rest are for a new session.
   size_t run_calls(std::span<PendingCall> calls, const QueueExpiry& expire_queued);
+
+  // Kernels the driver compiles on its own threads while this session serves other calls
+  // (call_planner.h, ready_or_park): the calls whose kernel is now ready, to be run; failures
+  // and expired calls are answered here. The driving thread looks often while compiling().
+  std::vector<PendingCall> poll_compiles(std::chrono::nanoseconds timeout) { return planner_.poll_compiles(timeout); }
+  bool compiling() const { return planner_.compiling(); }
+  // The calls still waiting for a compile, to answer before the session is retired.
+  std::vector<PendingCall> take_parked() { return planner_.take_parked(); }
 
   Result<std::shared_ptr<CompiledKernel>> kernel(std::string_view source, std::string_view entry, bool metered,
                                                   std::span<const std::pair<std::string, double>> overrides = {}) {
     return planner_.kernel(source, entry, metered, overrides);
   }
 
-  bool healthy() const { return !pipeline_.abandoned() && !device_->lost(); }
-  // A group outlived every deadline in it: the GPU may still be running its work.
-  bool abandoned() const { return pipeline_.abandoned(); }
+  bool healthy() const { return !abandoned() && !device_->lost(); }
+  // A group outlived every deadline in it (the GPU may still be running its work), or a
+  // compile outlived every call that waited for it.
+  bool abandoned() const { return pipeline_.abandoned() || planner_.abandoned(); }
   gpu::Device& device() { return *device_; }
 
  private:
