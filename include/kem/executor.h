@@ -21,7 +21,10 @@
 //   device on, which destroys old devices off the driving thread (the destructor joins it, so it
 //   may wait for a driver to let go of an abandoned device); and, from the first large call on,
 //   the staging copy threads of the current device, joined when that device is destroyed.
-//   No thread is detached.
+//   No thread is detached. Dawn's own worker threads run the driver's compile of a new kernel
+//   (asynchronous pipeline creation): the calls of that kernel wait aside, the others go on, and
+//   the thread driving the device looks at the compile every millisecond (only then does its
+//   callback run, on that thread). The destructor also waits for compiles that calls wait for.
 #pragma once
 
 #include <chrono>
