@@ -65,14 +65,17 @@ bool CallPlanner::ready_or_park(PendingCall& call) {
       return false;
     }
   }
+  // A compile is one pipeline miss: counted here when it fails, by the first lookup when not.
   auto build = start_kernel(device_, request.source, request.entry, metered, request.overrides);
   if (!build) {
+    ++counters_.pipeline_misses;
     call.answer(build.take_error());
     return false;
   }
   // Cheap kernels are ready at once (Dawn's own cache, or a quick driver): no waiting then.
   if (auto done = finish_kernel(device_, *build, std::chrono::nanoseconds(0))) {
     if (!*done) {
+      ++counters_.pipeline_misses;
       call.answer(done->take_error());
       return false;
     }
@@ -109,6 +112,7 @@ std::vector<PendingCall> CallPlanner::poll_compiles(std::chrono::nanoseconds tim
       cache_compiled(*it);
       for (PendingCall& c : it->waiting) ready.push_back(std::move(c));
     } else {
+      ++counters_.pipeline_misses;
       for (PendingCall& c : it->waiting) c.answer(done->error());
     }
     it = compiling_.erase(it);
