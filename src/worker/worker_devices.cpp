@@ -241,6 +241,14 @@ void WorkerDevices::on_abandoned(WorkerLink& link) {
 void WorkerDevices::supervise() {
   std::unique_lock lock(mutex_);
   std::shared_ptr<WorkerLink> awaiting;  // a new worker whose recovery time is measured
+  // A link is never let go of under mutex_: the last reference joins its reader thread, which
+  // may be in on_ended() waiting for mutex_ (a deadlock seen once in CI's HyperBEAM stage).
+  auto release_unlocked = [&](std::shared_ptr<WorkerLink>& link) {
+    if (!link) return;
+    lock.unlock();
+    link.reset();
+    lock.lock();
+  };
   while (true) {
     // Links that ended are destroyed here, off their own reader threads.
     std::vector<std::shared_ptr<WorkerLink>> ended;
@@ -258,7 +266,11 @@ void WorkerDevices::supervise() {
       lock.lock();
       continue;
     }
-    if (stopping_) return;
+    if (stopping_) {
+      lock.unlock();
+      awaiting.reset();
+      return;
+    }
     if (restart_wanted_) {
       if (wake_.wait_until(lock, ended_at_ + restart_delay_, [&] { return stopping_; })) continue;
       restart_wanted_ = false;
@@ -275,6 +287,7 @@ void WorkerDevices::supervise() {
       worker_stats_.pid = current_->pid();
       std::shared_ptr<WorkerLink> replaced = std::exchange(to_replace_, nullptr);
       wake_.notify_all();
+      release_unlocked(old);
       if (replaced) {
         // Its counters join the service's before it goes (if it answers within 200 ms).
         lock.unlock();
@@ -299,13 +312,15 @@ void WorkerDevices::supervise() {
         // threads, or the GPU's queue). They move to the successor instead.
         replaced->replace();
         lock.lock();
+        release_unlocked(replaced);
       }
       continue;
     }
     if (current_ && current_ != awaiting && worker_stats_.starts > 1) {
-      awaiting = current_;
+      std::shared_ptr<WorkerLink> previous = std::exchange(awaiting, current_);
       const auto since = ended_at_;
       lock.unlock();
+      previous.reset();
       auto ready = awaiting->wait_ready(options_.start_timeout);
       lock.lock();
       if (ready) worker_stats_.last_recovery_ms = std::chrono::duration<double, std::milli>(Clock::now() - since).count();
