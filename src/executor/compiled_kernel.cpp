@@ -147,8 +147,7 @@ Result<CompiledKernel> compile_kernel(gpu::Device& device, std::string_view sour
                                       bool metered, std::span<const std::pair<std::string, double>> overrides) {
   auto build = start_kernel(device, source, entry, metered, overrides);
   if (!build) return build.take_error();
-  // No limit, as a synchronous pipeline creation has none: the caller's watchdog (the GPU
-  // worker's) is what bounds a driver that never finishes.
+  // Waits as Device::create_pipeline does (no limit of its own).
   std::optional<Status> done;
   while (!(done = finish_kernel(device, *build, std::chrono::seconds(1)))) {
   }

@@ -224,32 +224,14 @@ Result<BindGroupLayoutHandle> Device::create_bind_group_layout(const std::vector
 Result<ComputePipelineHandle> Device::create_pipeline(WGPUShaderModule module, WGPUBindGroupLayout layout,
                                                       std::string_view entry,
                                                       std::span<const std::pair<std::string, double>> constants) {
-  std::vector<WGPUConstantEntry> entries(constants.size());
-  for (size_t i = 0; i < constants.size(); ++i) {
-    entries[i].key = to_view(constants[i].first);
-    entries[i].value = constants[i].second;
+  auto pending = start_pipeline(module, layout, entry, constants);
+  if (!pending) return pending.take_error();
+  // No limit, as the driver's compile has none: the caller's watchdog (the GPU worker's) is
+  // what bounds a driver that never finishes.
+  std::optional<Result<ComputePipelineHandle>> done;
+  while (!(done = finish_pipeline(*pending, std::chrono::seconds(1)))) {
   }
-  WGPUPipelineLayoutDescriptor layout_descriptor{};
-  layout_descriptor.bindGroupLayoutCount = 1;
-  layout_descriptor.bindGroupLayouts = &layout;
-  PipelineLayoutHandle pipeline_layout;
-  ComputePipelineHandle pipeline;
-  WGPUComputePipelineDescriptor descriptor{};
-  descriptor.compute.module = module;
-  descriptor.compute.entryPoint = to_view(entry);
-  descriptor.compute.constantCount = entries.size();
-  descriptor.compute.constants = entries.empty() ? nullptr : entries.data();
-  Status status = scoped("compute pipeline", [&] {
-    pipeline_layout = PipelineLayoutHandle(wgpuDeviceCreatePipelineLayout(device_.get(), &layout_descriptor));
-    descriptor.layout = pipeline_layout.get();
-    pipeline = ComputePipelineHandle(wgpuDeviceCreateComputePipeline(device_.get(), &descriptor));
-  });
-  if (!status) {
-    Error e = status.take_error();
-    if (e.code == ErrorCode::gpu_error) e.code = ErrorCode::compile_error;
-    return e;
-  }
-  return pipeline;
+  return std::move(*done);
 }
 
 Result<PendingPipeline> Device::start_pipeline(WGPUShaderModule module, WGPUBindGroupLayout layout,

@@ -85,6 +85,7 @@ class Device {
   Result<ShaderModuleHandle> compile(std::string_view wgsl);
   Result<BindGroupLayoutHandle> create_bind_group_layout(const std::vector<LayoutSlot>& slots);
   // `constants`: the override values (WGPUConstantEntry), keyed as WebGPU wants (name or @id).
+  // Waits for start_pipeline's compile (below), without a limit of its own.
   Result<ComputePipelineHandle> create_pipeline(WGPUShaderModule module, WGPUBindGroupLayout layout,
                                                 std::string_view entry,
                                                 std::span<const std::pair<std::string, double>> constants = {});

@@ -23,17 +23,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-// Straight-line code of about `bytes`, each statement depending on the previous one: the
-// driver's compile takes grows faster than the size on lavapipe (a minute at 24 KB).
-std::string straight_line_kernel(size_t bytes) {
-  std::string s =
-      "@group(0) @binding(0) var<storage, read> input: array<u32>;\n"
-      "@group(0) @binding(1) var<storage, read_write> output: array<u32>;\n"
-      "@compute @workgroup_size(1) fn main() {\n  var x = input[0];\n";
-  for (uint32_t i = 0; s.size() < bytes; ++i) s += "  x = x * 3u + " + std::to_string(i % 1000) + "u;\n";
-  return s + "  output[0] = x;\n}\n";
-}
-
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
 TEST(AsyncPipeline, TheDriversCompileHappensOffTheCallingThread) {
@@ -46,7 +35,7 @@ TEST(AsyncPipeline, TheDriversCompileHappensOffTheCallingThread) {
   Device& d = **device;
   auto layout = d.create_bind_group_layout({{0, BindingKind::read_only_storage}, {1, BindingKind::storage}});
   ASSERT_TRUE(layout) << layout.error().message;
-  const std::string source = straight_line_kernel(6 << 10);
+  const std::string source = test::dependent_chain(6 << 10, 0).first;
   auto module = d.compile(source);
   ASSERT_TRUE(module) << module.error().message;
 
@@ -75,20 +64,6 @@ TEST(AsyncPipeline, TheDriversCompileHappensOffTheCallingThread) {
   EXPECT_LT(start_ms, sync_ms / 4);
 }
 
-// The same straight-line kernel as a call would run it, and what it computes from `x0`.
-std::pair<std::string, uint32_t> straight_line_call(size_t bytes, uint32_t x0) {
-  std::string s =
-      "@group(0) @binding(0) var<storage, read> input: array<u32>;\n"
-      "@group(0) @binding(1) var<storage, read_write> output: array<u32>;\n"
-      "@compute @workgroup_size(1) fn main() {\n  var x = input[0];\n";
-  uint32_t x = x0;
-  for (uint32_t i = 0; s.size() < bytes; ++i) {
-    s += "  x = x * 3u + " + std::to_string(i % 1000) + "u;\n";
-    x = x * 3u + i % 1000;
-  }
-  return {s + "  output[0] = x;\n}\n", x};
-}
-
 TEST(AsyncPipeline, WarmCallsAreServedWhileANewKernelCompiles) {
   ExecutorOptions options;
   auto created = Executor::create(options);
@@ -102,7 +77,7 @@ TEST(AsyncPipeline, WarmCallsAreServedWhileANewKernelCompiles) {
   ASSERT_TRUE(ex.run(w));
 
   // Seconds of lavapipe's compile (the time grows much faster than the size).
-  const auto [slow_source, expected] = straight_line_call(14 << 10, 5);
+  const auto [slow_source, expected] = test::dependent_chain(14 << 10, 5);
   const std::vector<uint8_t> slow_input = {5, 0, 0, 0};
   KernelRequest slow;
   slow.source = slow_source;
@@ -156,7 +131,7 @@ TEST(AsyncPipeline, ACompileThatOutlivesItsCallsGivesUpTheDevice) {
   auto created = Executor::create(options);
   ASSERT_TRUE(created) << created.error().message;
   Executor& ex = **created;
-  const auto [source, expected] = straight_line_call(14 << 10, 9);  // about a second of compile
+  const auto [source, expected] = test::dependent_chain(14 << 10, 9);  // about a second of compile
   const std::vector<uint8_t> input = {9, 0, 0, 0};
   KernelRequest r;
   r.source = source;

@@ -42,17 +42,6 @@ KernelRequest endless_spin(std::vector<uint8_t>& input) {
   return r;
 }
 
-// Straight-line code of about `bytes`: each statement depends on the previous one, so the
-// compiler cannot drop any; tens of seconds to compile on lavapipe at 1 MB (issue 17).
-std::string straight_line_kernel(size_t bytes) {
-  std::string s =
-      "@group(0) @binding(0) var<storage, read> input: array<u32>;\n"
-      "@group(0) @binding(1) var<storage, read_write> output: array<u32>;\n"
-      "@compute @workgroup_size(1) fn main() {\n  var x = input[0];\n";
-  for (uint32_t i = 0; s.size() < bytes; ++i) s += "  x = x * 3u + " + std::to_string(i % 1000) + "u;\n";
-  return s + "  output[0] = x;\n}\n";
-}
-
 TEST(Containment, AKernelThatCrashesTheCompilerFailsItsOwnCallAndTheServiceGoesOn) {
   auto service = test::make_service(test::worker_service_options());
   ASSERT_TRUE(service);
@@ -185,7 +174,7 @@ TEST(Containment, AWorkerStuckInACompileIsReplacedAndTheCallTimesOut) {
   test::SmallCallStream others(*service);
   ASSERT_TRUE(others.wait_for_successes(20, 20s));
 
-  const std::string huge = straight_line_kernel(900 << 10);  // under the store's 1 MiB source limit
+  const std::string huge = test::dependent_chain(900 << 10, 1).first;  // under the store's 1 MiB source limit
   std::vector<uint8_t> input(4, 1);
   KernelRequest r;
   r.input = input;

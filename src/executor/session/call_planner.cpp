@@ -23,11 +23,7 @@ Result<std::shared_ptr<CompiledKernel>> CallPlanner::kernel(
     std::span<const std::pair<std::string, double>> overrides) {
   // Empty (no allocation) for a request that sets no overrides: the warm path stays copy-free.
   const std::string overrides_key = overrides_cache_key(overrides);
-  if (auto cached = cache_.find(source, entry, metered, overrides_key)) {
-    // The first lookup of a kernel compiled by ready_or_park is that compile's own call: a miss.
-    ++(std::exchange(cached->compiled_unlooked, false) ? counters_.pipeline_misses : counters_.pipeline_hits);
-    return cached;
-  }
+  if (auto cached = cached_kernel(source, entry, metered, overrides_key)) return cached;
   ++counters_.pipeline_misses;
   auto compiled = compile_kernel(device_, source, entry, metered, overrides);
   if (!compiled) return compiled.take_error();
@@ -35,6 +31,14 @@ Result<std::shared_ptr<CompiledKernel>> CallPlanner::kernel(
   shared->serial = next_kernel_serial_++;
   cache_.insert(source, entry, metered, overrides_key, shared);
   return shared;
+}
+
+std::shared_ptr<CompiledKernel> CallPlanner::cached_kernel(std::string_view source, std::string_view entry,
+                                                           bool metered, std::string_view overrides_key) {
+  auto cached = cache_.find(source, entry, metered, overrides_key);
+  // The first lookup of a kernel compiled by ready_or_park is that compile's own call: a miss.
+  if (cached) ++(std::exchange(cached->compiled_unlooked, false) ? counters_.pipeline_misses : counters_.pipeline_hits);
+  return cached;
 }
 
 CallPlanner::~CallPlanner() {
@@ -50,19 +54,19 @@ std::shared_ptr<CompiledKernel> CallPlanner::cache_compiled(Compiling& c) {
   return shared;
 }
 
-bool CallPlanner::ready_or_park(PendingCall& call) {
+std::shared_ptr<CompiledKernel> CallPlanner::ready_or_park(PendingCall& call) {
   const KernelRequest& request = call.request;
   const bool metered = options_.metering && !request.unmetered;
   const std::string overrides_key = overrides_cache_key(request.overrides);
-  if (cache_.find(request.source, request.entry, metered, overrides_key)) return true;  // counted by prepare
+  if (auto cached = cached_kernel(request.source, request.entry, metered, overrides_key)) return cached;
   if (gpu::Clock::now() >= call.deadline) {
     call.answer(call.deadline_error("the call waited in the queue past its deadline"));
-    return false;
+    return nullptr;
   }
   for (Compiling& c : compiling_) {
     if (c.metered == metered && c.entry == request.entry && c.overrides == overrides_key && c.source == request.source) {
       c.waiting.push_back(std::move(call));
-      return false;
+      return nullptr;
     }
   }
   // A compile is one pipeline miss: counted here when it fails, by the first lookup when not.
@@ -70,23 +74,25 @@ bool CallPlanner::ready_or_park(PendingCall& call) {
   if (!build) {
     ++counters_.pipeline_misses;
     call.answer(build.take_error());
-    return false;
+    return nullptr;
   }
   // Cheap kernels are ready at once (Dawn's own cache, or a quick driver): no waiting then.
   if (auto done = finish_kernel(device_, *build, std::chrono::nanoseconds(0))) {
     if (!*done) {
       ++counters_.pipeline_misses;
       call.answer(done->take_error());
-      return false;
+      return nullptr;
     }
     Compiling now{std::string(request.source), request.entry, overrides_key, metered, std::move(build).value(), {}};
-    cache_compiled(now);
-    return true;
+    auto compiled = cache_compiled(now);
+    compiled->compiled_unlooked = false;
+    ++counters_.pipeline_misses;
+    return compiled;
   }
   compiling_.push_back(Compiling{std::string(request.source), request.entry, overrides_key, metered,
                                  std::move(build).value(), {}});
   compiling_.back().waiting.push_back(std::move(call));
-  return false;
+  return nullptr;
 }
 
 std::vector<PendingCall> CallPlanner::poll_compiles(std::chrono::nanoseconds timeout) {
@@ -128,11 +134,10 @@ std::vector<PendingCall> CallPlanner::take_parked() {
   return parked;
 }
 
-Result<PreparedCall> CallPlanner::prepare(PendingCall& call) {
+Result<PreparedCall> CallPlanner::prepare(PendingCall& call, std::shared_ptr<CompiledKernel> compiled) {
   const auto now = gpu::Clock::now();
   if (now >= call.deadline) return call.deadline_error("the call waited in the queue past its deadline");
   const KernelRequest& request = call.request;
-  const bool metered = options_.metering && !request.unmetered;
   // Its own time against what is left of its deadline, with the freshest measurement: a call
   // admitted behind work that took longer than expected is refused now, not run to a timeout.
   std::chrono::nanoseconds estimate{0};
@@ -147,13 +152,11 @@ Result<PreparedCall> CallPlanner::prepare(PendingCall& call) {
       return refusal;
     }
   }
-  auto compiled = kernel(request.source, request.entry, metered, request.overrides);
-  if (!compiled) return compiled.take_error();
-  auto shape = shape_call(request, options_, limits_, (*compiled)->shape);
+  auto shape = shape_call(request, options_, limits_, compiled->shape);
   if (!shape) return shape.take_error();
   PreparedCall prepared;
   prepared.call = &call;
-  prepared.kernel = std::move(compiled).value();
+  prepared.kernel = std::move(compiled);
   prepared.shape = *shape;
   prepared.loop_budget = effective_loop_budget(options_.loop_budget, request.loop_budget);
   prepared.estimate = estimate;

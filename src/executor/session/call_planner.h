@@ -41,12 +41,12 @@ class CallPlanner {
   Result<std::shared_ptr<CompiledKernel>> kernel(std::string_view source, std::string_view entry, bool metered,
                                                  std::span<const std::pair<std::string, double>> overrides = {});
 
-  // Compiles without holding up other calls. True when `call`'s kernel is compiled: prepare it.
-  // Otherwise the call is taken (moved out of `call`): it waits, with any other call of the
+  // Compiles without holding up other calls. The kernel when `call`'s kernel is compiled:
+  // prepare the call with it. Otherwise null, and the call is taken (moved out of `call`): it waits, with any other call of the
   // same kernel, while the driver compiles on its own threads, and comes back from
   // poll_compiles(); or, when the compile failed before the driver's part (KEM's passes, Tint,
   // the contract) or its deadline has passed, it is answered now.
-  bool ready_or_park(PendingCall& call);
+  std::shared_ptr<CompiledKernel> ready_or_park(PendingCall& call);
   // Looks at the compiles under way (waiting up to `timeout` for the first): the calls whose
   // kernel is now compiled and cached, to be run; those of failed compiles, and those past
   // their deadline, are answered here.
@@ -56,8 +56,8 @@ class CallPlanner {
   bool abandoned() const { return abandoned_; }
   // The calls still waiting for a compile, for a session that is being retired.
   std::vector<PendingCall> take_parked();
-  // The call checked and shaped, or why it cannot run.
-  Result<PreparedCall> prepare(PendingCall& call);
+  // The call checked and shaped with its kernel (from ready_or_park), or why it cannot run.
+  Result<PreparedCall> prepare(PendingCall& call, std::shared_ptr<CompiledKernel> kernel);
   Route route(const PreparedCall& call) const;
   // Calls in one batch at most.
   size_t batch_limit() const;
@@ -80,6 +80,9 @@ class CallPlanner {
   std::list<Compiling> compiling_;
   bool abandoned_ = false;
   std::shared_ptr<CompiledKernel> cache_compiled(Compiling& c);
+  // From the cache, counted as a hit (or as the miss of the compile that put it there).
+  std::shared_ptr<CompiledKernel> cached_kernel(std::string_view source, std::string_view entry, bool metered,
+                                                std::string_view overrides_key);
 };
 
 }  // namespace kem::executor

@@ -97,8 +97,9 @@ size_t GpuSession::run_calls(std::span<PendingCall> calls, const QueueExpiry& ex
   };
   for (size_t i = 0; i < calls.size(); ++i) {
     // A kernel not compiled yet: the call waits off to the side while the driver compiles it.
-    if (!planner_.ready_or_park(calls[i])) continue;
-    auto prepared = planner_.prepare(calls[i]);
+    auto kernel = planner_.ready_or_park(calls[i]);
+    if (!kernel) continue;
+    auto prepared = planner_.prepare(calls[i], std::move(kernel));
     if (!prepared) {
       calls[i].answer(prepared.take_error());
       continue;
